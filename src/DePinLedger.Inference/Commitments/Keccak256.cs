@@ -71,17 +71,32 @@ public struct Keccak256
         _pendingLength = data.Length;
     }
 
+    /// <summary>Hashes <paramref name="data"/> into <paramref name="digest"/> (32 bytes) without allocating.</summary>
+    public static void Hash(ReadOnlySpan<byte> data, Span<byte> digest)
+    {
+        var hasher = new Keccak256();
+        hasher.Append(data);
+        hasher.Finish(digest);
+    }
+
     /// <summary>Pads, permutes and returns the 32-byte digest. The hasher must not be used afterwards.</summary>
     public Hash32 Finish()
     {
+        Span<byte> digest = stackalloc byte[32];
+        Finish(digest);
+        return new Hash32(digest);
+    }
+
+    /// <summary>Pads, permutes and writes the digest into the first 32 bytes of <paramref name="digest"/>.</summary>
+    public void Finish(Span<byte> digest)
+    {
+        if (digest.Length < 32) throw new ArgumentException("a digest is 32 bytes", nameof(digest));
         Span<byte> last = _pending;
         last[_pendingLength..].Clear();
         last[_pendingLength] ^= 0x01;
         last[RateBytes - 1] ^= 0x80;
         AbsorbBlock(last);
-        Span<byte> digest = stackalloc byte[32];
         for (int i = 0; i < 4; i++) BinaryPrimitives.WriteUInt64LittleEndian(digest[(i * 8)..], _state[i]);
-        return new Hash32(digest);
     }
 
     private void AbsorbBlock(ReadOnlySpan<byte> block)

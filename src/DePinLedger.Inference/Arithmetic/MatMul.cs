@@ -1,0 +1,66 @@
+using DePinLedger.Inference.Engine;
+using DePinLedger.Inference.Model;
+
+namespace DePinLedger.Inference.Arithmetic;
+
+/// <summary>
+/// y = W·x for a quantized matrix and quantized activations (SPEC.md §3):
+/// y[r] = sat32(rshr(acc[r] · amax · M[r], 48)) with acc[r] the exact integer dot product.
+/// Rows are split across threads in contiguous blocks; each row is computed whole by one thread.
+/// </summary>
+internal sealed class MatMul(ParallelRunner runner, KernelPath path) : IParallelJob
+{
+    // Below this many multiply-adds the thread hand-off costs more than it saves.
+    private const long ParallelThreshold = 1 << 16;
+
+    private readonly KernelPath _path = DotKernels.Resolve(path);
+    private QuantizedMatrix? _matrix;
+    private QuantizedActivations? _x;
+    private int[]? _y;
+    private int _yOffset;
+
+    public void Multiply(QuantizedMatrix matrix, QuantizedActivations x, int[] y, int yOffset = 0)
+    {
+        if (x.Length != matrix.Cols) throw new ArgumentException($"matrix has {matrix.Cols} columns, vector {x.Length} entries");
+        if (y.Length - yOffset < matrix.Rows) throw new ArgumentException("output too small");
+        _matrix = matrix;
+        _x = x;
+        _y = y;
+        _yOffset = yOffset;
+        long work = (long)matrix.Rows * matrix.Cols;
+        runner.Run(this, work < ParallelThreshold ? 1 : runner.Threads);
+        _matrix = null;
+        _x = null;
+        _y = null;
+    }
+
+    public void Execute(int part, int parts)
+    {
+        QuantizedMatrix m = _matrix!;
+        QuantizedActivations x = _x!;
+        int rows = m.Rows;
+        int begin = (int)((long)rows * part / parts), end = (int)((long)rows * (part + 1) / parts);
+        Span<int> y = _y.AsSpan(_yOffset, rows);
+        ReadOnlySpan<short> xv = x.Values;
+        long amax = x.Amax;
+        if (amax == 0)
+        {
+            y[begin..end].Clear();
+            return;
+        }
+        for (int r = begin; r < end; r++)
+        {
+            long acc = _path switch
+            {
+                KernelPath.Vector512 => DotKernels.Dot512(m.Row(r), xv),
+                KernelPath.Vector256 => DotKernels.Dot256(m.Row(r), xv),
+                _ => DotKernels.DotScalar(m.Row(r), xv, 0),
+            };
+            y[r] = Dequantize(acc, amax, m.Multipliers[r]);
+        }
+    }
+
+    /// <summary>sat32(rshr(acc · amax · multiplier, 48)) with a 128-bit intermediate.</summary>
+    public static int Dequantize(long acc, long amax, long multiplier) =>
+        FixedPoint.Sat32(FixedPoint.Rshr(Math.BigMul(acc, amax) * multiplier, FixedPoint.MultiplierShift));
+}

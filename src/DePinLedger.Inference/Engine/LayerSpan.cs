@@ -1,0 +1,228 @@
+using DePinLedger.Inference.Arithmetic;
+using DePinLedger.Inference.Commitments;
+using DePinLedger.Inference.Model;
+
+namespace DePinLedger.Inference.Engine;
+
+/// <summary>
+/// A contiguous span of transformer blocks with its own key/value cache: what one pipeline stage
+/// computes. Positions are fed in order from 0; a batch of positions (prefill) and the same positions
+/// one by one (decode) produce identical bits (SPEC.md §7). All buffers are allocated here, once.
+/// </summary>
+public sealed class LayerSpan : IDisposable
+{
+    private readonly IntegerModel _model;
+    private readonly ModelConfig _c;
+    private readonly ParallelRunner _runner;
+    private readonly MatMul _matMul;
+    private readonly int[][] _keys;     // per block: [maxPositions, kvDim]
+    private readonly int[][] _values;   // per block: [maxPositions, kvDim]
+    private readonly byte[][] _kvRoots; // per block: running key/value root after each position [maxPositions, 32]
+
+    // Scratch, sized once.
+    private readonly int[] _xb, _xb2, _q, _hb, _hb2, _projected;
+    private readonly long[] _scores;
+    private readonly QuantizedActivations _qDim, _qHidden;
+    private readonly byte[] _hashScratch;
+    private readonly byte[] _hiddenHash = new byte[32], _leaf = new byte[32];
+
+    public LayerSpan(IntegerModel model, int firstLayer, int layerCount, int maxPositions, EngineOptions? options = null)
+    {
+        options ??= EngineOptions.Default;
+        options.Validate();
+        ModelConfig c = model.Config;
+        if (firstLayer < 0 || layerCount < 1 || firstLayer + layerCount > c.Layers)
+            throw new ArgumentOutOfRangeException(nameof(layerCount), $"layers {firstLayer}..{firstLayer + layerCount - 1} are not within 0..{c.Layers - 1}");
+        if (maxPositions < 1 || maxPositions > c.SeqLen)
+            throw new ArgumentOutOfRangeException(nameof(maxPositions), $"positions must be 1..{c.SeqLen}");
+        _model = model;
+        _c = c;
+        FirstLayer = firstLayer;
+        LayerCount = layerCount;
+        MaxPositions = maxPositions;
+        _runner = new ParallelRunner(options.Threads);
+        _matMul = new MatMul(_runner, options.Kernels);
+        _keys = new int[layerCount][];
+        _values = new int[layerCount][];
+        _kvRoots = new byte[layerCount][];
+        for (int i = 0; i < layerCount; i++)
+        {
+            _keys[i] = new int[maxPositions * c.KvDim];
+            _values[i] = new int[maxPositions * c.KvDim];
+            _kvRoots[i] = new byte[maxPositions * 32];
+        }
+        _xb = new int[c.Dim];
+        _xb2 = new int[c.Dim];
+        _q = new int[c.Dim];
+        _projected = new int[c.Dim];
+        _hb = new int[c.HiddenDim];
+        _hb2 = new int[c.HiddenDim];
+        _scores = new long[maxPositions];
+        _qDim = new QuantizedActivations(c.Dim);
+        _qHidden = new QuantizedActivations(c.HiddenDim);
+        _hashScratch = new byte[Math.Max(4 * Math.Max(c.Dim, c.HiddenDim), 32 + 8 * c.KvDim)];
+    }
+
+    public int FirstLayer { get; }
+
+    public int LayerCount { get; }
+
+    /// <summary>Exclusive end of the span.</summary>
+    public int EndLayer => FirstLayer + LayerCount;
+
+    public int MaxPositions { get; }
+
+    /// <summary>The next position this span expects (the number of positions in its cache).</summary>
+    public int Length { get; private set; }
+
+    /// <summary>Bytes held by the key/value cache.</summary>
+    public long CacheBytes => 2L * LayerCount * MaxPositions * _c.KvDim * sizeof(int);
+
+    /// <summary>
+    /// Runs positions Length..Length+count−1 through the span. <paramref name="hidden"/> holds
+    /// count × dim inputs and receives the outputs in place. Each step is reported to <paramref name="sink"/>.
+    /// </summary>
+    public void Forward(Span<int> hidden, int count, ITraceSink? sink = null)
+    {
+        int dim = _c.Dim;
+        if (count < 1 || hidden.Length < count * dim) throw new ArgumentException($"need {count} × {dim} hidden values");
+        if (Length + count > MaxPositions)
+            throw new InvalidOperationException($"the span's cache holds {MaxPositions} positions; {Length} used, {count} more requested");
+        for (int p = 0; p < count; p++)
+        {
+            Span<int> x = hidden.Slice(p * dim, dim);
+            for (int i = 0; i < LayerCount; i++) Block(i, Length, x, sink);
+            Length++;
+        }
+    }
+
+    /// <summary>Forgets every position (a new job).</summary>
+    public void Reset() => Length = 0;
+
+    /// <summary>Forgets positions from <paramref name="length"/> on, so that they can be recomputed.</summary>
+    public void Truncate(int length)
+    {
+        if ((uint)length > (uint)Length) throw new ArgumentOutOfRangeException(nameof(length), $"the span holds {Length} positions");
+        Length = length;
+    }
+
+    /// <summary>The running key/value root of block <paramref name="layer"/> after <paramref name="position"/>.</summary>
+    public ReadOnlySpan<byte> KvRoot(int layer, int position)
+    {
+        if (layer < FirstLayer || layer >= EndLayer) throw new ArgumentOutOfRangeException(nameof(layer));
+        if ((uint)position >= (uint)Length) throw new ArgumentOutOfRangeException(nameof(position));
+        return _kvRoots[layer - FirstLayer].AsSpan(position * 32, 32);
+    }
+
+    /// <summary>The key written by block <paramref name="layer"/> (absolute index) at <paramref name="position"/>.</summary>
+    public ReadOnlySpan<int> Key(int layer, int position) => CacheRow(_keys, layer, position);
+
+    public ReadOnlySpan<int> Value(int layer, int position) => CacheRow(_values, layer, position);
+
+    private ReadOnlySpan<int> CacheRow(int[][] cache, int layer, int position)
+    {
+        if (layer < FirstLayer || layer >= EndLayer) throw new ArgumentOutOfRangeException(nameof(layer));
+        if ((uint)position >= (uint)Length) throw new ArgumentOutOfRangeException(nameof(position));
+        return cache[layer - FirstLayer].AsSpan(position * _c.KvDim, _c.KvDim);
+    }
+
+    // One transformer block at one position (SPEC.md §7); x is updated in place.
+    private void Block(int i, int pos, Span<int> x, ITraceSink? sink)
+    {
+        ModelConfig c = _c;
+        LayerWeights w = _model.Layers[FirstLayer + i];
+        ModelConstants k = _model.Constants;
+        int kvDim = c.KvDim;
+        int[] keyCache = _keys[i], valueCache = _values[i];
+
+        // Attention: normalize, project to q, k, v (k and v straight into the cache), rotate.
+        RmsNorm.Apply(x, w.RmsAttention, k.EpsilonQ32, _xb);
+        _qDim.Quantize(_xb);
+        _matMul.Multiply(w.Wq, _qDim, _q);
+        _matMul.Multiply(w.Wk, _qDim, keyCache, pos * kvDim);
+        _matMul.Multiply(w.Wv, _qDim, valueCache, pos * kvDim);
+        Span<int> key = keyCache.AsSpan(pos * kvDim, kvDim);
+        Rotary.Apply(_q, pos, c.HeadSize, k);
+        Rotary.Apply(key, pos, c.HeadSize, k);
+
+        Attention(keyCache, valueCache, pos);
+
+        // Output projection and residual.
+        _qDim.Quantize(_xb2);
+        _matMul.Multiply(w.Wo, _qDim, _projected);
+        Residual(x, _projected);
+
+        // Feed-forward: w2(silu(w1·x) ⊙ w3·x) and residual.
+        RmsNorm.Apply(x, w.RmsFeedForward, k.EpsilonQ32, _xb);
+        _qDim.Quantize(_xb);
+        _matMul.Multiply(w.W1, _qDim, _hb);
+        _matMul.Multiply(w.W3, _qDim, _hb2);
+        for (int j = 0; j < _hb.Length; j++)
+            _hb[j] = FixedPoint.Sat32(FixedPoint.Rshr((long)FixedPoint.Silu(_hb[j], k.Exp2High, k.Exp2Low) * _hb2[j], 16));
+        _qHidden.Quantize(_hb);
+        _matMul.Multiply(w.W2, _qHidden, _projected);
+        Residual(x, _projected);
+
+        if (sink is not null)
+        {
+            ReadOnlySpan<int> value = valueCache.AsSpan(pos * kvDim, kvDim);
+            Span<byte> kvRoot = _kvRoots[i].AsSpan(pos * 32, 32);
+            ReadOnlySpan<byte> previous = pos == 0 ? ZeroRoot : _kvRoots[i].AsSpan((pos - 1) * 32, 32);
+            TraceLeaves.ChainKeyValue(previous, key, value, _hashScratch, kvRoot);
+            TraceLeaves.HashVector(x, _hashScratch, _hiddenHash);
+            int slot = FirstLayer + i + 1;
+            TraceLeaves.Leaf(pos, slot, _hiddenHash, kvRoot, _leaf);
+            sink.Record(new TraceStep { Position = pos, Slot = slot, Hidden = x, Key = key, Value = value, KvRoot = kvRoot, Token = -1, Leaf = _leaf });
+        }
+    }
+
+    // Causal attention of every query head over positions 0..pos (SPEC.md §7.3); result in _xb2.
+    private void Attention(int[] keyCache, int[] valueCache, int pos)
+    {
+        ModelConfig c = _c;
+        int hs = c.HeadSize, kvDim = c.KvDim;
+        ModelConstants k = _model.Constants;
+        long invSqrt = k.InvSqrtHeadSizeQ16;
+        Span<long> scores = _scores.AsSpan(0, pos + 1);
+        for (int h = 0; h < c.Heads; h++)
+        {
+            ReadOnlySpan<int> q = _q.AsSpan(h * hs, hs);
+            int kvOffset = h / c.KvGroup * hs;
+            long max = long.MinValue;
+            for (int t = 0; t <= pos; t++)
+            {
+                ReadOnlySpan<int> key = keyCache.AsSpan(t * kvDim + kvOffset, hs);
+                long dot = 0;
+                for (int d = 0; d < hs; d++)
+                    dot += Math.Clamp(q[d], -FixedPoint.AttentionClamp, FixedPoint.AttentionClamp) * Math.Clamp(key[d], -FixedPoint.AttentionClamp, FixedPoint.AttentionClamp);
+                long score = FixedPoint.Rshr(FixedPoint.Rshr(dot, 16) * invSqrt, 16);
+                scores[t] = score;
+                if (score > max) max = score;
+            }
+            long total = 0;
+            for (int t = 0; t <= pos; t++)
+            {
+                long weight = FixedPoint.Rshr(FixedPoint.ExpQ30(scores[t] - max, k.Exp2High, k.Exp2Low), 14);
+                scores[t] = weight;
+                total += weight;
+            }
+            long inverse = (1L << 46) / total;
+            Span<int> output = _xb2.AsSpan(h * hs, hs);
+            for (int d = 0; d < hs; d++)
+            {
+                long acc = 0;
+                for (int t = 0; t <= pos; t++) acc += scores[t] * valueCache[t * kvDim + kvOffset + d];
+                output[d] = FixedPoint.Sat32(FixedPoint.Rshr(Math.BigMul(acc, inverse), 46));
+            }
+        }
+    }
+
+    private static readonly byte[] ZeroRoot = new byte[32];
+
+    private static void Residual(Span<int> x, ReadOnlySpan<int> delta)
+    {
+        for (int i = 0; i < x.Length; i++) x[i] = FixedPoint.Sat32((long)x[i] + delta[i]);
+    }
+
+    public void Dispose() => _runner.Dispose();
+}

@@ -1,0 +1,88 @@
+using DePinLedger.Inference.Arithmetic;
+using DePinLedger.Inference.Commitments;
+using DePinLedger.Inference.Model;
+
+namespace DePinLedger.Inference.Engine;
+
+/// <summary>The embedding step: token → Q16 hidden vector (SPEC.md §7.1).</summary>
+public static class EmbeddingStep
+{
+    public static void Embed(IntegerModel model, int token, Span<int> hidden)
+    {
+        if ((uint)token >= (uint)model.Config.VocabSize)
+            throw new ArgumentOutOfRangeException(nameof(token), $"token {token} outside the vocabulary of {model.Config.VocabSize}");
+        ReadOnlySpan<sbyte> row = model.Embedding.Row(token);
+        long multiplier = model.Embedding.Multipliers[token];
+        for (int i = 0; i < row.Length; i++)
+            hidden[i] = FixedPoint.Sat32(FixedPoint.Rshr(Math.BigMul(row[i] * multiplier, FixedPoint.ActivationLevels), 32));
+    }
+
+    /// <summary>Embeds and reports the step's leaf (slot 0) to <paramref name="sink"/>.</summary>
+    public static void Embed(IntegerModel model, int token, int position, Span<int> hidden, ITraceSink? sink, Span<byte> scratch)
+    {
+        Embed(model, token, hidden);
+        if (sink is null) return;
+        Span<byte> hiddenHash = stackalloc byte[32], tokenField = stackalloc byte[32], leaf = stackalloc byte[32];
+        ReadOnlySpan<int> h = hidden[..model.Config.Dim];
+        TraceLeaves.HashVector(h, scratch, hiddenHash);
+        TraceLeaves.TokenField(token, tokenField);
+        TraceLeaves.Leaf(position, 0, hiddenHash, tokenField, leaf);
+        sink.Record(new TraceStep { Position = position, Slot = 0, Hidden = h, Token = token, Leaf = leaf });
+    }
+}
+
+/// <summary>The head step: final norm, classifier, sampling (SPEC.md §7.4, §10). Buffers allocated once.</summary>
+public sealed class HeadStep : IDisposable
+{
+    private readonly IntegerModel _model;
+    private readonly ParallelRunner _runner;
+    private readonly MatMul _matMul;
+    private readonly int[] _normalized, _logits;
+    private readonly long[] _weights, _sorted;
+    private readonly QuantizedActivations _quantized;
+
+    public HeadStep(IntegerModel model, EngineOptions? options = null)
+    {
+        options ??= EngineOptions.Default;
+        options.Validate();
+        _model = model;
+        _runner = new ParallelRunner(options.Threads);
+        _matMul = new MatMul(_runner, options.Kernels);
+        _normalized = new int[model.Config.Dim];
+        _logits = new int[model.Config.VocabSize];
+        _weights = new long[model.Config.VocabSize];
+        _sorted = new long[model.Config.VocabSize];
+        _quantized = new QuantizedActivations(model.Config.Dim);
+    }
+
+    /// <summary>Q16 logits of the last computation.</summary>
+    public ReadOnlySpan<int> Logits => _logits;
+
+    public ReadOnlySpan<int> ComputeLogits(ReadOnlySpan<int> hidden)
+    {
+        RmsNorm.Apply(hidden[.._model.Config.Dim], _model.RmsFinal, _model.Constants.EpsilonQ32, _normalized);
+        _quantized.Quantize(_normalized);
+        _matMul.Multiply(_model.Classifier, _quantized, _logits);
+        return _logits;
+    }
+
+    /// <summary>Computes logits at <paramref name="position"/>, samples, and reports the head leaf.</summary>
+    public int Next(ReadOnlySpan<int> hidden, in SamplingParams sampling, int position, ITraceSink? sink)
+    {
+        ComputeLogits(hidden);
+        ModelConstants k = _model.Constants;
+        int token = Sampler.Sample(_logits, sampling, position, _weights, _sorted, k.Exp2High, k.Exp2Low);
+        if (sink is not null)
+        {
+            Span<byte> zero = stackalloc byte[32], tokenField = stackalloc byte[32], leaf = stackalloc byte[32];
+            zero.Clear();
+            TraceLeaves.TokenField(token, tokenField);
+            int slot = TraceLeaves.HeadSlot(_model.Config.Layers);
+            TraceLeaves.Leaf(position, slot, zero, tokenField, leaf);
+            sink.Record(new TraceStep { Position = position, Slot = slot, Token = token, Leaf = leaf });
+        }
+        return token;
+    }
+
+    public void Dispose() => _runner.Dispose();
+}
