@@ -39,3 +39,29 @@ public class DotKernelsTests
         }
     }
 }
+
+public class AttentionKernelsTests
+{
+    [Fact]
+    public void VectorAndScalarPaths_AgreeIncludingClampedValues()
+    {
+        if (!AttentionKernels.VectorSupported) return; // the scalar path is the only one on this CPU
+        var random = new Random(11);
+        foreach (int n in new[] { 1, 7, 8, 9, 12, 16, 64, 67 })
+        {
+            long[] q = Enumerable.Range(0, n).Select(_ => random.NextInt64(-FixedPoint.AttentionClamp, FixedPoint.AttentionClamp + 1)).ToArray();
+            int[] key = Enumerable.Range(0, n).Select(_ => random.Next(2) == 0 ? random.Next() - int.MaxValue / 2 : random.Next(-70000, 70000)).ToArray();
+            key[0] = -FixedPoint.ActivationMax;
+            Assert.Equal(AttentionKernels.ClampedDot(q, key, vector: false), AttentionKernels.ClampedDot(q, key, vector: true));
+
+            long[] scalarAcc = new long[n], vectorAcc = new long[n];
+            for (int t = 0; t < 5; t++)
+            {
+                long weight = random.Next(0, 1 << 16);
+                AttentionKernels.AddScaled(scalarAcc, weight, key, vector: false);
+                AttentionKernels.AddScaled(vectorAcc, weight, key, vector: true);
+            }
+            Assert.Equal(scalarAcc, vectorAcc);
+        }
+    }
+}

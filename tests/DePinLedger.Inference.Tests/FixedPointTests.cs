@@ -22,6 +22,28 @@ public class FixedPointTests
         Assert.Equal(expected, FixedPoint.Rshr(value, shift));
 
     [Fact]
+    public void Dequantize_FastPathEqualsExact128BitDefinition()
+    {
+        var random = new Random(77);
+        static int Reference(long acc, long amax, long m) =>
+            FixedPoint.Sat32(FixedPoint.Rshr((Int128)acc * amax * m, FixedPoint.MultiplierShift));
+        long[] accs = [0, 1, -1, 1L << 38, -(1L << 38), 123456789, -987654321];
+        long[] amaxes = [1, 2, 65536, int.MaxValue];
+        long[] multipliers = [0, 1, 1L << 22, 1L << 32, (1L << 42) + 12345, 1L << 46];
+        foreach (long acc in accs)
+            foreach (long amax in amaxes)
+                foreach (long m in multipliers)
+                    Assert.Equal(Reference(acc, amax, m), MatMul.Dequantize(acc, amax, m));
+        for (int i = 0; i < 200_000; i++)
+        {
+            long acc = random.NextInt64(-(1L << 38), 1L << 38) >> random.Next(0, 38);
+            long amax = random.NextInt64(1, int.MaxValue) >> random.Next(0, 30);
+            long m = random.NextInt64(0, 1L << 46) >> random.Next(0, 46);
+            Assert.Equal(Reference(acc, Math.Max(1, amax), m), MatMul.Dequantize(acc, Math.Max(1, amax), m));
+        }
+    }
+
+    [Fact]
     public void Isqrt_IsExactFloorSquareRoot()
     {
         var random = new Random(5);

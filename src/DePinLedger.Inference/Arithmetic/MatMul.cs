@@ -48,7 +48,17 @@ internal sealed class MatMul(ParallelRunner runner, KernelPath path) : IParallel
             y[begin..end].Clear();
             return;
         }
-        for (int r = begin; r < end; r++)
+        int r = begin;
+        if (_path == KernelPath.Vector512)
+        {
+            Span<long> four = stackalloc long[4];
+            for (; r + 4 <= end; r += 4)
+            {
+                DotKernels.Dot512x4(m.Weights.AsSpan(r * m.Cols, 4 * m.Cols), m.Cols, xv, four);
+                for (int j = 0; j < 4; j++) y[r + j] = Dequantize(four[j], amax, m.Multipliers[r + j]);
+            }
+        }
+        for (; r < end; r++)
         {
             long acc = _path switch
             {
@@ -60,7 +70,23 @@ internal sealed class MatMul(ParallelRunner runner, KernelPath path) : IParallel
         }
     }
 
-    /// <summary>sat32(rshr(acc · amax · multiplier, 48)) with a 128-bit intermediate.</summary>
-    public static int Dequantize(long acc, long amax, long multiplier) =>
-        FixedPoint.Sat32(FixedPoint.Rshr(Math.BigMul(acc, amax) * multiplier, FixedPoint.MultiplierShift));
+    /// <summary>
+    /// sat32(rshr(acc · amax · multiplier, 48)), exactly. The common case (amax · multiplier &lt; 2^63)
+    /// takes one 64×64→128 multiply on (high, low) words; otherwise a general 128-bit product.
+    /// </summary>
+    public static int Dequantize(long acc, long amax, long multiplier)
+    {
+        ulong scaleHigh = Math.BigMul((ulong)amax, (ulong)multiplier, out ulong scale);
+        if (scaleHigh != 0 || scale > long.MaxValue)
+            return FixedPoint.Sat32(FixedPoint.Rshr((Int128)acc * amax * multiplier, FixedPoint.MultiplierShift));
+        long high = Math.BigMul(acc, (long)scale, out long lowSigned);
+        ulong low = (ulong)lowSigned;
+        // rshr(·, 48) on the 128-bit (high, low): add 2^47 with carry, then take bits 48..111.
+        ulong sum = low + (1UL << 47);
+        if (sum < low) high++;
+        long shifted = (high << 16) | (long)(sum >> 48);
+        // |acc · scale| < 2^127, so the value fits when high's top 48 bits are a sign extension of bit 63 of shifted.
+        if ((high >> 47) != (shifted >> 63)) return high < 0 ? -FixedPoint.ActivationMax : FixedPoint.ActivationMax;
+        return FixedPoint.Sat32(shifted);
+    }
 }

@@ -105,43 +105,102 @@ public struct Keccak256
         Permute(ref _state);
     }
 
-    private static void Permute(ref StateBuffer a)
+    // Keccak-f[1600], unrolled over the 25 lanes held in locals (lane (x, y) is a[x + 5y]).
+    private static void Permute(ref StateBuffer state)
     {
-        Span<ulong> c = stackalloc ulong[5];
+        ulong a0 = state[0], a1 = state[1], a2 = state[2], a3 = state[3], a4 = state[4], a5 = state[5], a6 = state[6], a7 = state[7], a8 = state[8], a9 = state[9], a10 = state[10], a11 = state[11], a12 = state[12], a13 = state[13], a14 = state[14], a15 = state[15], a16 = state[16], a17 = state[17], a18 = state[18], a19 = state[19], a20 = state[20], a21 = state[21], a22 = state[22], a23 = state[23], a24 = state[24];
         for (int round = 0; round < 24; round++)
         {
             // θ
-            for (int x = 0; x < 5; x++) c[x] = a[x] ^ a[x + 5] ^ a[x + 10] ^ a[x + 15] ^ a[x + 20];
-            for (int x = 0; x < 5; x++)
-            {
-                ulong d = c[(x + 4) % 5] ^ BitOperations.RotateLeft(c[(x + 1) % 5], 1);
-                for (int y = 0; y < 25; y += 5) a[y + x] ^= d;
-            }
-            // ρ and π along the single 24-step cycle of lane positions
-            ulong current = a[1];
-            int px = 1, py = 0;
-            for (int t = 0; t < 24; t++)
-            {
-                int nx = py, ny = (2 * px + 3 * py) % 5;
-                int target = nx + 5 * ny;
-                ulong next = a[target];
-                a[target] = BitOperations.RotateLeft(current, (t + 1) * (t + 2) / 2 % 64);
-                current = next;
-                px = nx;
-                py = ny;
-            }
+            ulong c0 = a0 ^ a5 ^ a10 ^ a15 ^ a20;
+            ulong c1 = a1 ^ a6 ^ a11 ^ a16 ^ a21;
+            ulong c2 = a2 ^ a7 ^ a12 ^ a17 ^ a22;
+            ulong c3 = a3 ^ a8 ^ a13 ^ a18 ^ a23;
+            ulong c4 = a4 ^ a9 ^ a14 ^ a19 ^ a24;
+            ulong d0 = c4 ^ BitOperations.RotateLeft(c1, 1);
+            ulong d1 = c0 ^ BitOperations.RotateLeft(c2, 1);
+            ulong d2 = c1 ^ BitOperations.RotateLeft(c3, 1);
+            ulong d3 = c2 ^ BitOperations.RotateLeft(c4, 1);
+            ulong d4 = c3 ^ BitOperations.RotateLeft(c0, 1);
+            // ρ and π
+            ulong b0 = a0 ^ d0;
+            ulong b16 = BitOperations.RotateLeft(a5 ^ d0, 36);
+            ulong b7 = BitOperations.RotateLeft(a10 ^ d0, 3);
+            ulong b23 = BitOperations.RotateLeft(a15 ^ d0, 41);
+            ulong b14 = BitOperations.RotateLeft(a20 ^ d0, 18);
+            ulong b10 = BitOperations.RotateLeft(a1 ^ d1, 1);
+            ulong b1 = BitOperations.RotateLeft(a6 ^ d1, 44);
+            ulong b17 = BitOperations.RotateLeft(a11 ^ d1, 10);
+            ulong b8 = BitOperations.RotateLeft(a16 ^ d1, 45);
+            ulong b24 = BitOperations.RotateLeft(a21 ^ d1, 2);
+            ulong b20 = BitOperations.RotateLeft(a2 ^ d2, 62);
+            ulong b11 = BitOperations.RotateLeft(a7 ^ d2, 6);
+            ulong b2 = BitOperations.RotateLeft(a12 ^ d2, 43);
+            ulong b18 = BitOperations.RotateLeft(a17 ^ d2, 15);
+            ulong b9 = BitOperations.RotateLeft(a22 ^ d2, 61);
+            ulong b5 = BitOperations.RotateLeft(a3 ^ d3, 28);
+            ulong b21 = BitOperations.RotateLeft(a8 ^ d3, 55);
+            ulong b12 = BitOperations.RotateLeft(a13 ^ d3, 25);
+            ulong b3 = BitOperations.RotateLeft(a18 ^ d3, 21);
+            ulong b19 = BitOperations.RotateLeft(a23 ^ d3, 56);
+            ulong b15 = BitOperations.RotateLeft(a4 ^ d4, 27);
+            ulong b6 = BitOperations.RotateLeft(a9 ^ d4, 20);
+            ulong b22 = BitOperations.RotateLeft(a14 ^ d4, 39);
+            ulong b13 = BitOperations.RotateLeft(a19 ^ d4, 8);
+            ulong b4 = BitOperations.RotateLeft(a24 ^ d4, 14);
             // χ
-            for (int y = 0; y < 25; y += 5)
-            {
-                ulong a0 = a[y], a1 = a[y + 1], a2 = a[y + 2], a3 = a[y + 3], a4 = a[y + 4];
-                a[y] = a0 ^ (~a1 & a2);
-                a[y + 1] = a1 ^ (~a2 & a3);
-                a[y + 2] = a2 ^ (~a3 & a4);
-                a[y + 3] = a3 ^ (~a4 & a0);
-                a[y + 4] = a4 ^ (~a0 & a1);
-            }
+            a0 = b0 ^ (~b1 & b2);
+            a1 = b1 ^ (~b2 & b3);
+            a2 = b2 ^ (~b3 & b4);
+            a3 = b3 ^ (~b4 & b0);
+            a4 = b4 ^ (~b0 & b1);
+            a5 = b5 ^ (~b6 & b7);
+            a6 = b6 ^ (~b7 & b8);
+            a7 = b7 ^ (~b8 & b9);
+            a8 = b8 ^ (~b9 & b5);
+            a9 = b9 ^ (~b5 & b6);
+            a10 = b10 ^ (~b11 & b12);
+            a11 = b11 ^ (~b12 & b13);
+            a12 = b12 ^ (~b13 & b14);
+            a13 = b13 ^ (~b14 & b10);
+            a14 = b14 ^ (~b10 & b11);
+            a15 = b15 ^ (~b16 & b17);
+            a16 = b16 ^ (~b17 & b18);
+            a17 = b17 ^ (~b18 & b19);
+            a18 = b18 ^ (~b19 & b15);
+            a19 = b19 ^ (~b15 & b16);
+            a20 = b20 ^ (~b21 & b22);
+            a21 = b21 ^ (~b22 & b23);
+            a22 = b22 ^ (~b23 & b24);
+            a23 = b23 ^ (~b24 & b20);
+            a24 = b24 ^ (~b20 & b21);
             // ι
-            a[0] ^= RoundConstants[round];
+            a0 ^= RoundConstants[round];
         }
+        state[0] = a0;
+        state[1] = a1;
+        state[2] = a2;
+        state[3] = a3;
+        state[4] = a4;
+        state[5] = a5;
+        state[6] = a6;
+        state[7] = a7;
+        state[8] = a8;
+        state[9] = a9;
+        state[10] = a10;
+        state[11] = a11;
+        state[12] = a12;
+        state[13] = a13;
+        state[14] = a14;
+        state[15] = a15;
+        state[16] = a16;
+        state[17] = a17;
+        state[18] = a18;
+        state[19] = a19;
+        state[20] = a20;
+        state[21] = a21;
+        state[22] = a22;
+        state[23] = a23;
+        state[24] = a24;
     }
 }

@@ -21,7 +21,8 @@ public sealed class LayerSpan : IDisposable
 
     // Scratch, sized once.
     private readonly int[] _xb, _xb2, _q, _hb, _hb2, _projected;
-    private readonly long[] _scores;
+    private readonly long[] _scores, _clampedQ, _attentionAcc;
+    private readonly bool _vectorAttention;
     private readonly QuantizedActivations _qDim, _qHidden;
     private readonly byte[] _hashScratch;
     private readonly byte[] _hiddenHash = new byte[32], _leaf = new byte[32];
@@ -58,6 +59,9 @@ public sealed class LayerSpan : IDisposable
         _hb = new int[c.HiddenDim];
         _hb2 = new int[c.HiddenDim];
         _scores = new long[maxPositions];
+        _clampedQ = new long[c.HeadSize];
+        _attentionAcc = new long[c.HeadSize];
+        _vectorAttention = DotKernels.Resolve(options.Kernels) == KernelPath.Vector512 && AttentionKernels.VectorSupported;
         _qDim = new QuantizedActivations(c.Dim);
         _qHidden = new QuantizedActivations(c.HiddenDim);
         _hashScratch = new byte[Math.Max(4 * Math.Max(c.Dim, c.HiddenDim), 32 + 8 * c.KvDim)];
@@ -184,36 +188,31 @@ public sealed class LayerSpan : IDisposable
         ModelConstants k = _model.Constants;
         long invSqrt = k.InvSqrtHeadSizeQ16;
         Span<long> scores = _scores.AsSpan(0, pos + 1);
+        Span<long> clampedQ = _clampedQ, acc = _attentionAcc;
         for (int h = 0; h < c.Heads; h++)
         {
             ReadOnlySpan<int> q = _q.AsSpan(h * hs, hs);
+            for (int d = 0; d < hs; d++) clampedQ[d] = Math.Clamp(q[d], -FixedPoint.AttentionClamp, FixedPoint.AttentionClamp);
             int kvOffset = h / c.KvGroup * hs;
             long max = long.MinValue;
             for (int t = 0; t <= pos; t++)
             {
-                ReadOnlySpan<int> key = keyCache.AsSpan(t * kvDim + kvOffset, hs);
-                long dot = 0;
-                for (int d = 0; d < hs; d++)
-                    dot += Math.Clamp(q[d], -FixedPoint.AttentionClamp, FixedPoint.AttentionClamp) * Math.Clamp(key[d], -FixedPoint.AttentionClamp, FixedPoint.AttentionClamp);
+                long dot = AttentionKernels.ClampedDot(clampedQ, keyCache.AsSpan(t * kvDim + kvOffset, hs), _vectorAttention);
                 long score = FixedPoint.Rshr(FixedPoint.Rshr(dot, 16) * invSqrt, 16);
                 scores[t] = score;
                 if (score > max) max = score;
             }
             long total = 0;
+            acc.Clear();
             for (int t = 0; t <= pos; t++)
             {
                 long weight = FixedPoint.Rshr(FixedPoint.ExpQ30(scores[t] - max, k.Exp2High, k.Exp2Low), 14);
-                scores[t] = weight;
                 total += weight;
+                if (weight != 0) AttentionKernels.AddScaled(acc, weight, valueCache.AsSpan(t * kvDim + kvOffset, hs), _vectorAttention);
             }
             long inverse = (1L << 46) / total;
             Span<int> output = _xb2.AsSpan(h * hs, hs);
-            for (int d = 0; d < hs; d++)
-            {
-                long acc = 0;
-                for (int t = 0; t <= pos; t++) acc += scores[t] * valueCache[t * kvDim + kvOffset + d];
-                output[d] = FixedPoint.Sat32(FixedPoint.Rshr(Math.BigMul(acc, inverse), 46));
-            }
+            for (int d = 0; d < hs; d++) output[d] = FixedPoint.Sat32(FixedPoint.Rshr(Math.BigMul(acc[d], inverse), 46));
         }
     }
 
