@@ -1,0 +1,42 @@
+using DePinLedger.Cli.CommandLine;
+using DePinLedger.Inference.Import;
+
+namespace DePinLedger.Cli.Commands;
+
+/// <summary><c>depin model import</c>.</summary>
+internal sealed record ImportSettings(string Checkpoint, string Tokenizer, string Out, bool Json);
+
+/// <summary><c>depin model info</c>.</summary>
+internal sealed record InfoSettings(string Model, bool Json);
+
+/// <summary><c>depin model eval</c>: exactly one of <see cref="TextFile"/> and <see cref="TokenFile"/>.</summary>
+internal sealed record EvalSettings(string Model, string? TextFile, string? TokenFile)
+{
+    public int Threads { get; init; } = CommonOptions.DefaultThreads;
+}
+
+/// <summary><c>depin model synth</c>: a seeded random model; the defaults are the ~110M-parameter Llama shape of the speed benchmark.</summary>
+internal sealed record SynthSettings(string Out)
+{
+    public const int DefaultDim = 768;
+    public const int DefaultLayers = 12;
+    public const int DefaultHiddenDim = 2048;
+    public const int DefaultHeads = 12;
+    public const int DefaultKvHeads = 12;
+    public const int DefaultVocabSize = 32000;
+    public const int DefaultSeqLen = 1024;
+    public const ulong DefaultSeed = 1;
+
+    public int Dim { get; init; } = DefaultDim;
+    public int Layers { get; init; } = DefaultLayers;
+    public int HiddenDim { get; init; } = DefaultHiddenDim;
+    public int Heads { get; init; } = DefaultHeads;
+    public int KvHeads { get; init; } = DefaultKvHeads;
+    public int VocabSize { get; init; } = DefaultVocabSize;
+    public int SeqLen { get; init; } = DefaultSeqLen;
+    public ulong Seed { get; init; } = DefaultSeed;
+    public bool Json { get; init; }
+
+    /// <summary>The shape, with the classifier tied to the embedding as in the llama2.c TinyStories models.</summary>
+    public LlamaConfig Config => new(Dim, HiddenDim, Layers, Heads, KvHeads, VocabSize, SeqLen, SharedClassifier: true);
+}

@@ -1,0 +1,3 @@
+using DePinLedger.Cli;
+
+return DepinCli.Run(args, Console.Out, Console.Error);
