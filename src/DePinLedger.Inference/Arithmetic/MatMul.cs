@@ -14,33 +14,64 @@ internal sealed class MatMul(ParallelRunner runner, KernelPath path) : IParallel
     private const long ParallelThreshold = 1 << 16;
 
     private readonly KernelPath _path = DotKernels.Resolve(path);
-    private QuantizedMatrix? _matrix;
+    private readonly (QuantizedMatrix? Matrix, int[]? Output, int Offset)[] _targets = new (QuantizedMatrix?, int[]?, int)[3];
+    private int _targetCount;
     private QuantizedActivations? _x;
-    private int[]? _y;
-    private int _yOffset;
 
+    /// <summary>y[yOffset..] = matrix · x.</summary>
     public void Multiply(QuantizedMatrix matrix, QuantizedActivations x, int[] y, int yOffset = 0)
     {
+        SetTarget(0, matrix, x, y, yOffset);
+        Run(x, 1);
+    }
+
+    /// <summary>Two products of the same input in one hand-off to the worker threads.</summary>
+    public void Multiply(QuantizedActivations x, QuantizedMatrix m0, int[] y0, QuantizedMatrix m1, int[] y1)
+    {
+        SetTarget(0, m0, x, y0, 0);
+        SetTarget(1, m1, x, y1, 0);
+        Run(x, 2);
+    }
+
+    /// <summary>Three products of the same input (e.g. q, k and v) in one hand-off.</summary>
+    public void Multiply(QuantizedActivations x, QuantizedMatrix m0, int[] y0, int offset0, QuantizedMatrix m1, int[] y1, int offset1, QuantizedMatrix m2, int[] y2, int offset2)
+    {
+        SetTarget(0, m0, x, y0, offset0);
+        SetTarget(1, m1, x, y1, offset1);
+        SetTarget(2, m2, x, y2, offset2);
+        Run(x, 3);
+    }
+
+    private void SetTarget(int index, QuantizedMatrix matrix, QuantizedActivations x, int[] y, int yOffset)
+    {
         if (x.Length != matrix.Cols) throw new ArgumentException($"matrix has {matrix.Cols} columns, vector {x.Length} entries");
-        if (y.Length - yOffset < matrix.Rows) throw new ArgumentException("output too small");
-        _matrix = matrix;
+        if (yOffset < 0 || y.Length - yOffset < matrix.Rows) throw new ArgumentException("output too small");
+        _targets[index] = (matrix, y, yOffset);
+    }
+
+    private void Run(QuantizedActivations x, int count)
+    {
         _x = x;
-        _y = y;
-        _yOffset = yOffset;
-        long work = (long)matrix.Rows * matrix.Cols;
+        _targetCount = count;
+        long work = 0;
+        for (int i = 0; i < count; i++) work += (long)_targets[i].Matrix!.Rows * _targets[i].Matrix!.Cols;
         runner.Run(this, work < ParallelThreshold ? 1 : runner.Threads);
-        _matrix = null;
+        Array.Clear(_targets);
         _x = null;
-        _y = null;
     }
 
     public void Execute(int part, int parts)
     {
-        QuantizedMatrix m = _matrix!;
-        QuantizedActivations x = _x!;
-        int rows = m.Rows;
-        int begin = (int)((long)rows * part / parts), end = (int)((long)rows * (part + 1) / parts);
-        Span<int> y = _y.AsSpan(_yOffset, rows);
+        for (int i = 0; i < _targetCount; i++)
+        {
+            var (matrix, output, offset) = _targets[i];
+            int rows = matrix!.Rows;
+            MultiplyRows(matrix, _x!, output.AsSpan(offset, rows), (int)((long)rows * part / parts), (int)((long)rows * (part + 1) / parts));
+        }
+    }
+
+    private void MultiplyRows(QuantizedMatrix m, QuantizedActivations x, Span<int> y, int begin, int end)
+    {
         ReadOnlySpan<short> xv = x.Values;
         long amax = x.Amax;
         if (amax == 0)

@@ -142,9 +142,7 @@ public sealed class LayerSpan : IDisposable
         // Attention: normalize, project to q, k, v (k and v straight into the cache), rotate.
         RmsNorm.Apply(x, w.RmsAttention, k.EpsilonQ32, _xb);
         _qDim.Quantize(_xb);
-        _matMul.Multiply(w.Wq, _qDim, _q);
-        _matMul.Multiply(w.Wk, _qDim, keyCache, pos * kvDim);
-        _matMul.Multiply(w.Wv, _qDim, valueCache, pos * kvDim);
+        _matMul.Multiply(_qDim, w.Wq, _q, 0, w.Wk, keyCache, pos * kvDim, w.Wv, valueCache, pos * kvDim);
         Span<int> key = keyCache.AsSpan(pos * kvDim, kvDim);
         Rotary.Apply(_q, pos, c.HeadSize, k);
         Rotary.Apply(key, pos, c.HeadSize, k);
@@ -159,8 +157,7 @@ public sealed class LayerSpan : IDisposable
         // Feed-forward: w2(silu(w1·x) ⊙ w3·x) and residual.
         RmsNorm.Apply(x, w.RmsFeedForward, k.EpsilonQ32, _xb);
         _qDim.Quantize(_xb);
-        _matMul.Multiply(w.W1, _qDim, _hb);
-        _matMul.Multiply(w.W3, _qDim, _hb2);
+        _matMul.Multiply(_qDim, w.W1, _hb, w.W3, _hb2);
         for (int j = 0; j < _hb.Length; j++)
             _hb[j] = FixedPoint.Sat32(FixedPoint.Rshr((long)FixedPoint.Silu(_hb[j], k.Exp2High, k.Exp2Low) * _hb2[j], 16));
         _qHidden.Quantize(_hb);
