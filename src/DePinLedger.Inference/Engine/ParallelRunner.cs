@@ -7,38 +7,31 @@ internal interface IParallelJob
 }
 
 /// <summary>
-/// A fixed set of worker threads that run the parts of a job; the caller runs part 0. Workers spin
-/// briefly between jobs (a decode step issues one job per matrix product, microseconds apart) and
-/// sleep on a semaphore when idle. Nothing is allocated per job, which keeps the decode loop
-/// allocation-free. How work is split never changes results: each output is computed whole by one thread.
+/// A fixed set of worker threads that run the parts of a job; the caller runs part 0. Unlike
+/// Parallel.For it allocates nothing per call, which keeps the decode loop allocation-free. How work
+/// is split never changes results: each output element is computed whole by one thread.
 /// </summary>
 internal sealed class ParallelRunner : IDisposable
 {
-    // Spin iterations (each Thread.SpinWait(SpinUnit)) before an idle worker goes to sleep: ~50 µs.
-    private const int SpinIterations = 2000, SpinUnit = 20;
-
     private readonly Thread[] _workers;
-    private readonly SemaphoreSlim[] _wake;
-    private readonly int[] _sleeping;
+    private readonly SemaphoreSlim[] _start;
+    private readonly CountdownEvent _done;
     private IParallelJob? _job;
     private int _parts;
-    private int _generation;
-    private int _pending;
     private volatile bool _stopping;
-    private Exception? _workerFailure;
 
     public ParallelRunner(int threads)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         Threads = threads;
         _workers = new Thread[threads - 1];
-        _wake = new SemaphoreSlim[threads - 1];
-        _sleeping = new int[threads - 1];
+        _start = new SemaphoreSlim[threads - 1];
+        _done = new CountdownEvent(1);
         for (int i = 0; i < _workers.Length; i++)
         {
-            int worker = i;
-            _wake[i] = new SemaphoreSlim(0);
-            _workers[i] = new Thread(() => WorkerLoop(worker)) { IsBackground = true, Name = $"depin-kernel-{i + 1}" };
+            int part = i + 1;
+            _start[i] = new SemaphoreSlim(0);
+            _workers[i] = new Thread(() => WorkerLoop(part)) { IsBackground = true, Name = $"depin-kernel-{part}" };
             _workers[i].Start();
         }
     }
@@ -56,11 +49,8 @@ internal sealed class ParallelRunner : IDisposable
         }
         _job = job;
         _parts = parts;
-        Volatile.Write(ref _pending, parts - 1);
-        Interlocked.Increment(ref _generation);
-        for (int i = 0; i < parts - 1; i++)
-            if (Volatile.Read(ref _sleeping[i]) == 1) _wake[i].Release();
-
+        _done.Reset(parts - 1);
+        for (int i = 0; i < parts - 1; i++) _start[i].Release();
         Exception? failure = null;
         try
         {
@@ -70,48 +60,36 @@ internal sealed class ParallelRunner : IDisposable
         {
             failure = e;
         }
-        var spinner = new SpinWait();
-        while (Volatile.Read(ref _pending) != 0) spinner.SpinOnce(sleep1Threshold: -1);
+        _done.Wait();
         _job = null;
         if (failure is not null) throw failure;
-        if (Interlocked.Exchange(ref _workerFailure, null) is { } workerFailure)
+        if (_workerFailure is { } workerFailure)
+        {
+            _workerFailure = null;
             throw new AggregateException("a kernel worker failed", workerFailure);
+        }
     }
 
-    private void WorkerLoop(int worker)
+    private Exception? _workerFailure;
+
+    private void WorkerLoop(int part)
     {
-        int seen = 0;
+        SemaphoreSlim start = _start[part - 1];
         while (true)
         {
-            int spins = 0;
-            while (Volatile.Read(ref _generation) == seen && !_stopping)
-            {
-                if (spins++ < SpinIterations)
-                {
-                    Thread.SpinWait(SpinUnit);
-                    continue;
-                }
-                // Announce sleep, then re-check: Run either sees the flag and wakes us, or we see its new generation.
-                Volatile.Write(ref _sleeping[worker], 1);
-                if (Volatile.Read(ref _generation) == seen && !_stopping) _wake[worker].Wait();
-                Volatile.Write(ref _sleeping[worker], 0);
-                spins = 0;
-            }
+            start.Wait();
             if (_stopping) return;
-            seen = Volatile.Read(ref _generation);
-            int part = worker + 1;
-            if (part >= _parts) continue; // not needed for this job
             try
             {
                 _job!.Execute(part, _parts);
             }
             catch (Exception e)
             {
-                Interlocked.CompareExchange(ref _workerFailure, e, null);
+                _workerFailure = e;
             }
             finally
             {
-                Interlocked.Decrement(ref _pending);
+                _done.Signal();
             }
         }
     }
@@ -119,8 +97,9 @@ internal sealed class ParallelRunner : IDisposable
     public void Dispose()
     {
         _stopping = true;
-        foreach (SemaphoreSlim s in _wake) s.Release();
+        foreach (SemaphoreSlim s in _start) s.Release();
         foreach (Thread t in _workers) t.Join();
-        foreach (SemaphoreSlim s in _wake) s.Dispose();
+        foreach (SemaphoreSlim s in _start) s.Dispose();
+        _done.Dispose();
     }
 }
