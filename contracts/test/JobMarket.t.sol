@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+// Test values are small constants or bounded before they are narrowed.
+// forge-lint: disable-start(unsafe-typecast)
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 import {DePinFixture} from "./utils/DePinFixture.sol";
@@ -459,15 +461,8 @@ contract JobMarket_SubmitResult_Test is JobMarket_Init {
 
     function test_submitResult_malleatedSignature_reverts() public {
         IJobMarket.ReplicaResult[] memory res = _results2(jobId, "same", "same", TOKENS, TOKENS);
-        bytes memory sig = res[0].stages[0].signature;
-        bytes32 r;
-        bytes32 s;
-        uint8 v;
-        assembly ("memory-safe") {
-            r := mload(add(sig, 32))
-            s := mload(add(sig, 64))
-            v := byte(0, mload(add(sig, 96)))
-        }
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(pipeA[0].key, _digest(0, 0, res[0].stages[0]));
+        // (r, n - s, v') is the other valid ECDSA signature of the same digest: it must not be accepted.
         uint256 n = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
         res[0].stages[0].signature = abi.encodePacked(r, bytes32(n - uint256(s)), v == 27 ? uint8(28) : uint8(27));
         vm.expectRevert(abi.encodeWithSelector(IJobMarket.JobMarket_InvalidSignature.selector, 0, 0));
@@ -476,20 +471,9 @@ contract JobMarket_SubmitResult_Test is JobMarket_Init {
 
     function test_submitResult_tamperedReceipt_reverts() public {
         IJobMarket.ReplicaResult[] memory res = _results2(jobId, "same", "same", TOKENS, TOKENS);
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(pipeA[2].key, _digest(0, 2, res[0].stages[2]));
         res[0].stages[2].traceRoot = keccak256("tampered"); // signature no longer matches: recovers a stranger
-        bytes32 digest = market.stageReceiptDigest(
-            IJobMarket.StageReceipt({
-                jobId: jobId,
-                replica: 0,
-                stage: 2,
-                firstLayer: res[0].stages[2].firstLayer,
-                lastLayer: res[0].stages[2].lastLayer,
-                inputRoot: res[0].stages[2].inputRoot,
-                traceRoot: res[0].stages[2].traceRoot,
-                outputRoot: res[0].stages[2].outputRoot
-            })
-        );
-        address stranger = _recover(digest, res[0].stages[2].signature);
+        address stranger = ecrecover(_digest(0, 2, res[0].stages[2]), v, r, s);
         vm.expectRevert(abi.encodeWithSelector(IJobMarket.JobMarket_NodeNotEligible.selector, 0, 2, stranger));
         market.submitResult(jobId, res);
     }
@@ -554,16 +538,19 @@ contract JobMarket_SubmitResult_Test is JobMarket_Init {
         _res.stages[_s].signature = _signStage(key, jobId, _r, _s, _res.stages[_s]);
     }
 
-    function _recover(bytes32 _digest, bytes memory _sig) internal pure returns (address signer_) {
-        bytes32 r;
-        bytes32 s;
-        uint8 v;
-        assembly ("memory-safe") {
-            r := mload(add(_sig, 32))
-            s := mload(add(_sig, 64))
-            v := byte(0, mload(add(_sig, 96)))
-        }
-        signer_ = ecrecover(_digest, v, r, s);
+    function _digest(uint8 _r, uint8 _s, IJobMarket.SignedStage memory _st) internal view returns (bytes32 digest_) {
+        digest_ = market.stageReceiptDigest(
+            IJobMarket.StageReceipt({
+                jobId: jobId,
+                replica: _r,
+                stage: _s,
+                firstLayer: _st.firstLayer,
+                lastLayer: _st.lastLayer,
+                inputRoot: _st.inputRoot,
+                traceRoot: _st.traceRoot,
+                outputRoot: _st.outputRoot
+            })
+        );
     }
 
     function _withSalt(IJobMarket.JobRequest memory _req, uint256 _salt)

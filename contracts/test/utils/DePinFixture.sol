@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+// Test values are small constants or bounded before they are narrowed.
+// forge-lint: disable-start(unsafe-typecast)
 import {Test} from "forge-std/Test.sol";
 import {DePinToken} from "../../src/DePinToken.sol";
 import {ModelRegistry} from "../../src/ModelRegistry.sol";

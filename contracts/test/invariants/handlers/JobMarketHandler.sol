@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+// Handlers steer time on purpose; timestamps here are the test's clock, not a validator's.
+// forge-lint: disable-start(block-timestamp)
+// Test values are small constants or bounded before they are narrowed.
+// forge-lint: disable-start(unsafe-typecast)
 import {DePinFixture} from "../../utils/DePinFixture.sol";
 import {DePinToken} from "../../../src/DePinToken.sol";
 import {StakeManager} from "../../../src/StakeManager.sol";

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+// Handlers steer time on purpose; timestamps here are the test's clock, not a validator's.
+// forge-lint: disable-start(block-timestamp)
 import {Test} from "forge-std/Test.sol";
 import {DePinToken} from "../../../src/DePinToken.sol";
 import {StakeManager} from "../../../src/StakeManager.sol";
