@@ -496,7 +496,7 @@ contract JobMarket is IJobMarket, EIP712, ReentrancyGuardTransient {
         uint16 _layerCount,
         uint32 _maxTokens
     ) internal returns (address[] memory operators_) {
-        // INVARIANT: a result has between 1 and maxTokens tokens (the pay weight).
+        // INVARIANT: a result has between 1 and maxTokens tokens.
         if (_result.tokenCount == 0 || _result.tokenCount > _maxTokens) {
             revert JobMarket_TokenCountOutOfRange(_replica, _result.tokenCount, _maxTokens);
         }
@@ -595,7 +595,7 @@ contract JobMarket is IJobMarket, EIP712, ReentrancyGuardTransient {
         }
     }
 
-    /// @dev Settles after the window: refund when nobody (or disagreeing replicas) can be paid, else pay.
+    /// @dev Settles after the window: refund when every replica was proven wrong, else pay the others.
     function _finalize(bytes32 _jobId, Job storage _job, StageRecord[][] calldata _stages) internal virtual {
         uint8 replicas = _job.replicas;
         uint8 paidMask = (replicas == 2 ? 3 : 1) & ~_job.wrongMask;
@@ -603,16 +603,9 @@ contract JobMarket is IJobMarket, EIP712, ReentrancyGuardTransient {
             _refund(_jobId, _job, RefundReason.AllReplicasWrong);
             return;
         }
-        if (paidMask == 3 && !_replicasAgree(_jobId)) {
-            _refund(_jobId, _job, RefundReason.ReplicasDisagree);
-            return;
-        }
         _job.status = JobStatus.Finalized;
-        uint256 totalTokens;
-        for (uint256 r; r < replicas; ++r) {
-            if (paidMask & _bit(r) != 0) totalTokens += _replicas[_jobId][r].tokenCount;
-        }
-        (uint256 net, uint256 denominator) = _shareBase(_job, totalTokens);
+        uint256 paidReplicas = paidMask == 3 ? 2 : 1;
+        (uint256 net, uint256 denominator) = _shareBase(_job, paidReplicas);
         uint256 toOperators;
         for (uint256 r; r < replicas; ++r) {
             if (paidMask & _bit(r) != 0) {
@@ -630,24 +623,27 @@ contract JobMarket is IJobMarket, EIP712, ReentrancyGuardTransient {
         virtual
     {
         _job.status = JobStatus.Finalized;
-        (uint256 net, uint256 denominator) = _shareBase(_job, _replicas[_jobId][_replica].tokenCount);
+        (uint256 net, uint256 denominator) = _shareBase(_job, 1);
         uint256 toOperators = _payReplica(_jobId, _replica, _stages, net, denominator);
         _finishPayment(_jobId, _job, _bit(_replica), toOperators);
     }
 
-    /// @dev Fee after the protocol cut, and the total weight (layers x tokens over the paid replicas).
-    function _shareBase(Job storage _job, uint256 _totalTokens)
+    /// @dev Fee after the protocol cut, and the total pay weight of the paid replicas.
+    ///      A stage's work is layers x tokens. Every stage of every replica of a job processes the same token
+    ///      positions, so the token factor is common to all stages and cancels out of the shares; using it would
+    ///      only let the (unsigned) tokenCount claims of a submitter shift pay between replicas. The weight of a
+    ///      stage is therefore its layer count, and the total weight is layerCount x paid replicas.
+    function _shareBase(Job storage _job, uint256 _paidReplicas)
         internal
         view
         returns (uint256 net_, uint256 denominator_)
     {
         uint256 fee = _job.fee;
         net_ = fee - fee * PROTOCOL_FEE_BPS / _BPS;
-        // Every replica covers all layers, so sum over its stages of layers x tokens = layerCount x tokens.
-        denominator_ = uint256(_job.layerCount) * _totalTokens;
+        denominator_ = uint256(_job.layerCount) * _paidReplicas;
     }
 
-    /// @dev Credits each stage operator of a replica net x layers x tokens / denominator. Returns the sum.
+    /// @dev Credits each stage operator of a replica net x layers / denominator. Returns the sum.
     function _payReplica(
         bytes32 _jobId,
         uint8 _replica,
@@ -656,13 +652,12 @@ contract JobMarket is IJobMarket, EIP712, ReentrancyGuardTransient {
         uint256 _denominator
     ) internal returns (uint256 paid_) {
         _checkStages(_jobId, _replica, _stages);
-        uint256 tokens = _replicas[_jobId][_replica].tokenCount;
         uint256 n = _stages.length;
         for (uint256 s; s < n; ++s) {
             StageRecord calldata stage = _stages[s];
-            // Cannot overflow: net < 2^96, layers <= 2^16, tokens < 2^32. The shares sum to at most net because
-            // the weights sum to at most the denominator.
-            uint256 share = _net * (uint256(stage.lastLayer) - stage.firstLayer + 1) * tokens / _denominator;
+            // Cannot overflow: net < 2^96 and layers <= 2^16. The shares sum to at most net because the layers of
+            // the paid replicas sum to the denominator (the stages were checked to cover every layer once).
+            uint256 share = _net * (uint256(stage.lastLayer) - stage.firstLayer + 1) / _denominator;
             address operator = STAKE_MANAGER.operatorOf(stage.node);
             _credits[operator] += share;
             paid_ += share;
@@ -686,13 +681,6 @@ contract JobMarket is IJobMarket, EIP712, ReentrancyGuardTransient {
         uint256 fee = _job.fee;
         _credits[client] += fee;
         emit JobRefunded(_jobId, client, fee, _reason);
-    }
-
-    /// @dev Whether both replicas claim the same result root, output hash and token count.
-    function _replicasAgree(bytes32 _jobId) internal view returns (bool agree_) {
-        Replica storage a = _replicas[_jobId][0];
-        Replica storage b = _replicas[_jobId][1];
-        agree_ = a.resultRoot == b.resultRoot && a.outputHash == b.outputHash && a.tokenCount == b.tokenCount;
     }
 }
 // forge-lint: disable-end(block-timestamp)

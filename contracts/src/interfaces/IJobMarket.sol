@@ -29,7 +29,6 @@ interface IJobMarket {
     /// @notice Why a client was refunded.
     enum RefundReason {
         Expired, // no result by the deadline
-        ReplicasDisagree, // two replicas differ and no dispute settled which one is right
         AllReplicasWrong, // the dispute game proved every replica wrong
         Dispute // the dispute game proved the served result wrong ({refundClient})
     }
@@ -237,11 +236,14 @@ interface IJobMarket {
     /// @param _results One result per replica, in replica order.
     function submitResult(bytes32 _jobId, ReplicaResult[] calldata _results) external;
 
-    /// @notice Settles a job after its challenge window with no open dispute. Replicas not proven wrong are paid:
-    ///         each stage gets (fee - protocol fee) x layers x tokens / total, the treasury gets the protocol fee
-    ///         and rounding dust. The client is refunded instead when every replica was proven wrong, or when two
-    ///         replicas disagree (result root, output hash or token count) and no dispute proved either wrong.
-    ///         Payments are credits, claimed with {claimCredit}. Anyone may call.
+    /// @notice Settles a job after its challenge window with no open dispute (optimistically: what was not proven
+    ///         wrong in the window stands). Replicas not proven wrong are paid pro rata to work, layers x tokens;
+    ///         all stages of a job process the same tokens, so a stage gets (fee - protocol fee) x its layers /
+    ///         (layerCount x paid replicas). The treasury gets the protocol fee and rounding dust. When every
+    ///         replica was proven wrong the client is refunded instead. Two replicas that disagree and were not
+    ///         disputed are both paid: disputing is the job of the parties that gain from it (the client is refunded
+    ///         when the served result is proven wrong, the honest replica gets the other's share, the challenger a
+    ///         slash reward). Payments are credits, claimed with {claimCredit}. Anyone may call.
     /// @dev Emits {StagePaid} per stage and {JobFinalized}, or {JobRefunded}. Reverts with
     ///      {JobMarket_JobNotSubmitted}, {JobMarket_ChallengeWindowOpen}, {JobMarket_JobFrozen},
     ///      {JobMarket_StageListCountMismatch} or {JobMarket_StagesMismatch}.
