@@ -22,9 +22,10 @@ import {IStakeManager} from "./interfaces/IStakeManager.sol";
 ///      - Only the dispute game slashes or freezes. It is set once by the deployer ({setDisputeGame}) and can never
 ///        change; before that nobody can slash. There is no owner, no pause and no path that moves a node's stake
 ///        anywhere but back to its operator or, by a slash, to the game's reward recipient and the burn address.
-///      - UNBONDING_DELAY > CHALLENGE_WINDOW + MAX_DISPUTE_DURATION (checked in the constructor), so an unbonding
-///        entry started after an infraction is still here when the dispute about it ends; a node with an open
-///        dispute (freezeCount > 0) cannot withdraw at all.
+///      - UNBONDING_DELAY > CHALLENGE_WINDOW + MAX_DISPUTE_DURATION (checked in the constructor; JobMarket adds
+///        its longest job: MAX_JOB_DURATION + CHALLENGE_WINDOW + MAX_DISPUTE_DURATION < UNBONDING_DELAY), so an
+///        unbonding entry started at or after a job's creation is still here when any dispute about that job
+///        ends; and a node with an open dispute (freezeCount > 0) cannot withdraw at all.
 ///      - Slash order: active stake first, then unbonding entries newest first, stopping at the first entry that
 ///        started before the infraction (entries are sorted by start time). Entries at or after the infraction
 ///        time are slashable (Cosmos semantics).
@@ -107,6 +108,10 @@ contract StakeManager is IStakeManager, EIP712, ReentrancyGuardTransient {
         // INVARIANT: stake that starts unbonding after an infraction outlives any dispute about it.
         uint256 mustExceed = uint256(_challengeWindow) + uint256(_maxDisputeDuration);
         if (_unbondingDelay <= mustExceed) revert StakeManager_UnbondingTooShort(_unbondingDelay, mustExceed);
+        // INVARIANT: release times (now + delay) fit 64 bits for the life of the chain (cap: 2^32 s, 136 years).
+        if (_unbondingDelay > type(uint32).max) {
+            revert StakeManager_UnbondingTooLong(_unbondingDelay, type(uint32).max);
+        }
         // INVARIANT: some of every slash is burned, so challenging oneself never pays.
         if (_slashRewardBps >= _BPS) revert StakeManager_RewardShareTooHigh(_slashRewardBps, _BPS - 1);
 
@@ -427,21 +432,21 @@ contract StakeManager is IStakeManager, EIP712, ReentrancyGuardTransient {
         uint64 now_ = uint64(block.timestamp);
         uint32 head = _record.unbondHead;
         uint32 tail = _record.unbondTail;
+        bool merge = tail > head && _unbondings[_node][tail - 1].startedAt == now_;
+        // INVARIANT: the slash loop stays bounded.
+        if (!merge && tail - head >= MAX_UNBONDINGS) revert StakeManager_TooManyUnbondings(_node, tail - head);
         // Safe cast: the caller checked _amount <= activeStake < 2^96.
         // forge-lint: disable-next-line(unsafe-typecast)
         uint96 amount = uint96(_amount);
-        // unchecked: the caller checked amount <= activeStake (no underflow) and
-        // unbondingStake + amount <= type(uint96).max (no overflow); a merged entry is at most unbondingStake; tail
-        // grows only while tail - head < MAX_UNBONDINGS and head only trails tail, so neither reaches 2^32 before
-        // 2^32 / 1 s (136 years) of one new entry per second.
+        // unchecked: the caller checked amount <= activeStake (no underflow) and unbondingStake + amount <= 2^96 - 1
+        // (no overflow), and a merged entry is part of unbondingStake. tail grows by one per new entry and new
+        // entries start in distinct seconds (same-second requests merge), so tail + 1 < 2^32 for 136 years.
         unchecked {
             _record.activeStake -= amount;
             _record.unbondingStake += amount;
-            if (tail > head && _unbondings[_node][tail - 1].startedAt == now_) {
+            if (merge) {
                 _unbondings[_node][tail - 1].amount += amount;
             } else {
-                // INVARIANT: the slash loop stays bounded.
-                if (tail - head >= MAX_UNBONDINGS) revert StakeManager_TooManyUnbondings(_node, tail - head);
                 _unbondings[_node][tail] = UnbondingEntry({amount: amount, startedAt: now_});
                 _record.unbondTail = tail + 1;
             }
@@ -493,18 +498,16 @@ contract StakeManager is IStakeManager, EIP712, ReentrancyGuardTransient {
         Node storage node = _nodes[_node];
         uint256 fromActive = node.activeStake;
         if (fromActive > _amount) fromActive = _amount;
-        uint256 fromUnbonding;
-        // unchecked: fromActive <= activeStake and fromActive <= _amount by construction, and fromActive fits
-        // 96 bits because activeStake does.
+        // unchecked: fromActive <= activeStake by construction, and it fits 96 bits because activeStake does.
         unchecked {
             // forge-lint: disable-next-line(unsafe-typecast)
             node.activeStake -= uint96(fromActive);
-            if (_amount > fromActive) {
-                fromUnbonding = _slashUnbondings(_node, node, _amount - fromActive, _infractionTime);
-            }
-            // Both parts are below 2^96.
-            slashed_ = fromActive + fromUnbonding;
         }
+        uint256 fromUnbonding;
+        if (_amount > fromActive) {
+            fromUnbonding = _slashUnbondings(_node, node, _amount - fromActive, _infractionTime);
+        }
+        slashed_ = fromActive + fromUnbonding;
         uint256 reward = _rewardRecipient == address(0) ? 0 : slashed_ * SLASH_REWARD_BPS / _BPS;
         uint256 burned = slashed_ - reward;
         emit Slashed(_node, _rewardRecipient, _infractionTime, fromActive, fromUnbonding, reward, burned);

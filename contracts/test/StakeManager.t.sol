@@ -97,6 +97,18 @@ contract StakeManager_Constructor_Test is StakeManager_Init {
         assertEq(sm.unbondingDelay(), sum + 1);
     }
 
+    function test_constructor_unbondingBeyond32Bits_reverts() public {
+        uint64 delay = uint64(type(uint32).max) + 1;
+        vm.expectRevert(
+            abi.encodeWithSelector(IStakeManager.StakeManager_UnbondingTooLong.selector, delay, type(uint32).max)
+        );
+        _deployStakes(MIN_STAKE, delay, CHALLENGE_WINDOW, MAX_DISPUTE_DURATION, 0);
+        assertEq(
+            _deployStakes(MIN_STAKE, type(uint32).max, CHALLENGE_WINDOW, MAX_DISPUTE_DURATION, 0).unbondingDelay(),
+            type(uint32).max
+        );
+    }
+
     function testFuzz_constructor_unbondingTooShort_reverts(uint64 _window, uint64 _dispute, uint64 _delay) public {
         _window = uint64(bound(_window, 1, type(uint64).max));
         uint256 sum = uint256(_window) + _dispute;

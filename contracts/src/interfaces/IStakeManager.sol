@@ -78,6 +78,8 @@ interface IStakeManager {
     error StakeManager_ZeroChallengeWindow();
     /// @notice The unbonding delay is not strictly longer than the challenge window plus the longest dispute.
     error StakeManager_UnbondingTooShort(uint64 unbondingDelay, uint256 mustExceed);
+    /// @notice The unbonding delay exceeds 2^32 seconds (136 years).
+    error StakeManager_UnbondingTooLong(uint64 unbondingDelay, uint64 max);
     /// @notice The winner's share of a slash would leave nothing to burn.
     error StakeManager_RewardShareTooHigh(uint16 rewardBps, uint16 maxBps);
     /// @notice Only the deployer may set the dispute game.
