@@ -129,3 +129,27 @@ public class DeterminismTests
         AssertSame(baseline, other);
     }
 }
+
+/// <summary>SPEC.md §9: every computed position has all L+2 leaves, at index t·(L+2) + slot.</summary>
+public class TraceLayoutTests
+{
+    [Fact]
+    public void Trace_HasUniformLayoutAndHeadLeavesCarryPromptThenSampledTokens()
+    {
+        var model = ImportedModels.Stories260K;
+        int[] prompt = model.Tokenizer.Encode("Once upon a time", bos: true, eos: false);
+        using var generator = new Generator(model, 64);
+        TraceRecorder trace = generator.NewTrace();
+        GenerationResult result = generator.Generate(prompt, 10, SamplingParams.Greedy, trace);
+        int slots = model.Config.Layers + 2, positions = prompt.Length + result.OutputTokens.Count - 1;
+        var entries = trace.Entries();
+        Assert.Equal(positions * slots, entries.Count);
+        for (int i = 0; i < entries.Count; i++) Assert.Equal((i / slots, i % slots), (entries[i].Position, entries[i].Slot));
+        int[] expectedNext = [.. prompt.Skip(1), .. result.OutputTokens];
+        for (int t = 0; t < positions; t++)
+            Assert.Equal(TraceLeaves.HeadLeaf(t, slots - 1, expectedNext[t]), entries[t * slots + slots - 1].Leaf);
+        MerkleTree tree = trace.Tree();
+        int index = 3 * slots + 2;
+        Assert.True(MerkleTree.Verify(result.TraceRoot, entries[index].Leaf, index, tree.Proof(index)));
+    }
+}

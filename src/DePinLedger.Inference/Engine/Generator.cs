@@ -97,6 +97,9 @@ public sealed class Generator : IDisposable
             }
         }
 
+        if (trace is not null)
+            for (int t = 0; t + 1 < p; t++) _head.RecordForced(trace, t, prompt[t + 1]);
+
         var output = new List<int>(maxNewTokens);
         int position = p - 1;
         int token = _head.Next(_hidden.AsSpan(position * dim, dim), sampling, position, trace);

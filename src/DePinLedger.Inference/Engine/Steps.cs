@@ -72,16 +72,24 @@ public sealed class HeadStep : IDisposable
         ComputeLogits(hidden);
         ModelConstants k = _model.Constants;
         int token = Sampler.Sample(_logits, sampling, position, _weights, _sorted, k.Exp2High, k.Exp2Low);
-        if (sink is not null)
-        {
-            Span<byte> zero = stackalloc byte[32], tokenField = stackalloc byte[32], leaf = stackalloc byte[32];
-            zero.Clear();
-            TraceLeaves.TokenField(token, tokenField);
-            int slot = TraceLeaves.HeadSlot(_model.Config.Layers);
-            TraceLeaves.Leaf(position, slot, zero, tokenField, leaf);
-            sink.Record(new TraceStep { Position = position, Slot = slot, Token = token, Leaf = leaf });
-        }
+        if (sink is not null) RecordHead(sink, position, TraceLeaves.HeadSlot(_model.Config.Layers), token);
         return token;
+    }
+
+    /// <summary>
+    /// The head leaf of a prompt position: the next token is the prompt's, so nothing is computed, but the
+    /// leaf is recorded all the same, which gives every position the same L+2 leaves (SPEC.md §9).
+    /// </summary>
+    public void RecordForced(ITraceSink sink, int position, int nextPromptToken) =>
+        RecordHead(sink, position, TraceLeaves.HeadSlot(_model.Config.Layers), nextPromptToken);
+
+    private static void RecordHead(ITraceSink sink, int position, int slot, int token)
+    {
+        Span<byte> zero = stackalloc byte[32], tokenField = stackalloc byte[32], leaf = stackalloc byte[32];
+        zero.Clear();
+        TraceLeaves.TokenField(token, tokenField);
+        TraceLeaves.Leaf(position, slot, zero, tokenField, leaf);
+        sink.Record(new TraceStep { Position = position, Slot = slot, Token = token, Leaf = leaf });
     }
 
     public void Dispose() => _runner.Dispose();
