@@ -48,6 +48,8 @@ public static class DepinCli
         {
             ModelCommands.Create(context),
             InferCommand.Create(context),
+            WalletCommands.Create(context),
+            NodeCommands.Create(context),
         };
         root.WithExamples(
             "depin infer --model stories260K --prompt \"Once upon a time\"",

@@ -152,7 +152,7 @@ public sealed class NodeOperator
         BigInteger withdrawable = await chain.QueryAsync<WithdrawableFunction, BigInteger>(_deployment.StakeManager, new WithdrawableFunction { Node = node }, cancellation);
         BlockWithTransactionHashes latest = await chain.ReadAsync(() => chain.Web3.Eth.Blocks.GetBlockWithTransactionsHashesByNumber.SendRequestAsync(BlockParameter.CreateLatest()), cancellation);
         var now = DateTimeOffset.FromUnixTimeSeconds((long)latest.Timestamp.Value);
-        string owner = registered ? info.Operator : Operator;
+        string owner = registered ? info.Operator : node;
         return new NodeStatus(
             AddressText.Checksum(node), registered, registered ? AddressText.Checksum(info.Operator) : null,
             registered ? DateTimeOffset.FromUnixTimeSeconds((long)info.RegisteredAt) : null,
