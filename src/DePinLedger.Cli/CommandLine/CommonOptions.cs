@@ -85,17 +85,6 @@ internal static class CommonOptions
 
     public static string? AtLeast(int value, int minimum) => value < minimum ? $"must be at least {minimum}, got {value}" : null;
 
-    private static string? CheckThreads(int threads)
-    {
-        if (AtLeast(threads, 1) is { } problem) return problem;
-        try
-        {
-            new EngineOptions { Threads = threads }.Validate();
-            return null;
-        }
-        catch (ArgumentOutOfRangeException)
-        {
-            return $"{threads} is more than the engine runs";
-        }
-    }
+    private static string? CheckThreads(int threads) =>
+        AtLeast(threads, 1) ?? (threads > EngineOptions.MaxThreads ? $"must be at most {EngineOptions.MaxThreads}, got {threads}" : null);
 }
