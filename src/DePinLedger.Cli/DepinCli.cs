@@ -50,6 +50,7 @@ public static class DepinCli
             InferCommand.Create(context),
             WalletCommands.Create(context),
             NodeCommands.Create(context),
+            WorkerCommand.Create(context),
         };
         root.WithExamples(
             "depin infer --model stories260K --prompt \"Once upon a time\"",

@@ -1,0 +1,130 @@
+using System.CommandLine;
+using System.Globalization;
+using DePinLedger.Chain.Rpc;
+using DePinLedger.Chain.Wallet;
+using DePinLedger.Cli.CommandLine;
+using DePinLedger.Inference.Model;
+using DePinLedger.Protocol.Receipts;
+using DePinLedger.Worker.Hosting;
+
+namespace DePinLedger.Cli.Commands;
+
+/// <summary>
+/// <c>depin worker</c>: the node daemon. Serves blocks A..B of a model over gRPC, signs stage receipts with the node key
+/// from the keystore, keeps traces for the challenge window. Prints one line <c>worker listening on URL</c> to stdout
+/// once it accepts connections, then runs until interrupted (Ctrl-C / SIGTERM).
+/// </summary>
+internal static class WorkerCommand
+{
+    // Defaults, declared once.
+    private const int DefaultKvBudgetMb = 1024;
+    private const int DefaultMaxBatch = 512;
+    private const int DefaultTraceRetentionMb = 1024;
+    private const int DefaultTraceRetentionHours = 7 * 24;
+    private const int DefaultHeartbeatSeconds = 30;
+
+    public static Command Create(CliContext context)
+    {
+        Option<string> model = CommonOptions.Model();
+        Option<string> layers = CommonOptions.Text("--layers", "Transformer blocks to serve, inclusive and 0-based, e.g. 0-1", "A-B", required: true);
+        Option<int> port = CommonOptions.Number("--port", "TCP port (0 = any free port; the bound address is printed)", 0, p => p is < 0 or > 65535 ? "must be 0..65535" : null);
+        Option<string> host = new("--host") { Description = "Address to listen on [default: 0.0.0.0]", HelpName = "IP", DefaultValueFactory = _ => "0.0.0.0" };
+        Option<string> keystore = ChainCommandSupport.Keystore();
+        Option<string> account = ChainCommandSupport.Account();
+        Option<string> passphraseFile = ChainCommandSupport.PassphraseFile();
+        Option<string> passphraseEnv = ChainCommandSupport.PassphraseEnv();
+        Option<string> rpc = new("--rpc") { Description = "JSON-RPC endpoint; when given, the node reads the chain id and refuses sessions for other chains", HelpName = "URL" };
+        Option<int> kvBudget = CommonOptions.Number("--kv-budget-mb", "KV cache memory all sessions may hold together, in MiB", DefaultKvBudgetMb, n => CommonOptions.AtLeast(n, 1));
+        Option<int> maxBatch = CommonOptions.Number("--max-batch", "Most positions per Forward call", DefaultMaxBatch, n => CommonOptions.AtLeast(n, 1));
+        Option<int> threads = CommonOptions.Threads();
+        Option<string> traceDir = new("--trace-dir") { Description = "Folder for retained traces [default: ~/.depinledger/traces]", HelpName = "DIR" };
+        Option<int> traceMb = CommonOptions.Number("--trace-retention-mb", "Most MiB of retained traces (oldest deleted first)", DefaultTraceRetentionMb, n => CommonOptions.AtLeast(n, 0));
+        Option<int> traceHours = CommonOptions.Number("--trace-retention-hours", "How long traces are kept (challenge window + longest dispute)", DefaultTraceRetentionHours, n => CommonOptions.AtLeast(n, 1));
+        Option<string> heartbeat = new("--heartbeat-url") { Description = "Coordinator URL that receives signed heartbeats (POST JSON)", HelpName = "URL" };
+        Option<int> heartbeatSeconds = CommonOptions.Number("--heartbeat-seconds", "Seconds between heartbeats", DefaultHeartbeatSeconds, n => CommonOptions.AtLeast(n, 1));
+        Option<int> faultDelay = CommonOptions.Number("--fault-delay-ms", "Fault injection: delay every Forward call by this many ms", 0, n => CommonOptions.AtLeast(n, 0));
+        Option<int> faultDelayFrom = CommonOptions.Number("--fault-delay-from-step", "Fault injection: the delay starts at this Forward call (from 1)", 1, n => CommonOptions.AtLeast(n, 1));
+        Option<int> faultCrash = CommonOptions.Number("--fault-crash-at-step", "Fault injection: exit abruptly during this Forward call (0 = never)", 0, n => CommonOptions.AtLeast(n, 0));
+        Option<string> faultNoise = new("--fault-noise") { Description = "Fault injection: add 1 to the first hidden value after block LAYER at POSITION", HelpName = "POSITION:LAYER" };
+
+        var command = new Command("worker", "Run a worker node: serve a span of layers over gRPC, sign stage receipts, keep traces for disputes")
+        {
+            model, layers, port, host, keystore, account, passphraseFile, passphraseEnv, rpc, kvBudget, maxBatch, threads,
+            traceDir, traceMb, traceHours, heartbeat, heartbeatSeconds, faultDelay, faultDelayFrom, faultCrash, faultNoise,
+        };
+        command.SetAction((parsed, cancellation) => ChainCommandSupport.RunAsync(context, async () =>
+        {
+            (int first, int last) = ParseRange(parsed.GetRequiredValue(layers), "--layers");
+            (int noisePosition, int noiseLayer) = parsed.GetValue(faultNoise) is { Length: > 0 } noise ? ParseNoise(noise) : (-1, -1);
+            Uri? heartbeatUrl = parsed.GetValue(heartbeat) is { Length: > 0 } url ? ParseUrl(url, "--heartbeat-url") : null;
+            Uri? rpcUrl = parsed.GetValue(rpc) is { Length: > 0 } r ? ParseUrl(r, "--rpc") : null;
+            string hostText = parsed.GetValue(host) ?? "0.0.0.0";
+            if (!System.Net.IPAddress.TryParse(hostText, out _)) throw new UsageException($"--host must be an IP address, got '{hostText}'");
+
+            IntegerModel loaded = await context.Models.LoadAsync(parsed.GetRequiredValue(model), cancellation);
+            if (last >= loaded.Config.Layers) throw new UsageException($"--layers {first}-{last}: the model has layers 0-{loaded.Config.Layers - 1}");
+            KeystoreAccount keyFile = ChainCommandSupport.OpenKeystore(parsed.GetValue(keystore)).Find(parsed.GetValue(account));
+            NodeKey key = Keystore.Unlock(keyFile, ChainCommandSupport.ReadPassphrase(parsed.GetValue(passphraseFile), parsed.GetValue(passphraseEnv), $"unlock node key {keyFile.Address}"));
+            ulong? chainId = null;
+            if (rpcUrl is not null) chainId = (ulong)(await ChainConnection.ConnectAsync(new ChainOptions { Rpc = rpcUrl }, cancellation: cancellation)).ChainId;
+
+            var options = new WorkerOptions
+            {
+                FirstLayer = first,
+                LastLayer = last,
+                Host = hostText,
+                Port = parsed.GetValue(port),
+                KvBudgetBytes = (long)parsed.GetValue(kvBudget) << 20,
+                MaxBatch = parsed.GetValue(maxBatch),
+                Threads = parsed.GetValue(threads),
+                TraceDirectory = parsed.GetValue(traceDir) is { Length: > 0 } dir ? dir
+                    : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".depinledger", "traces"),
+                TraceRetentionBytes = (long)parsed.GetValue(traceMb) << 20,
+                TraceRetention = TimeSpan.FromHours(parsed.GetValue(traceHours)),
+                HeartbeatUrl = heartbeatUrl,
+                HeartbeatInterval = TimeSpan.FromSeconds(parsed.GetValue(heartbeatSeconds)),
+                ChainId = chainId,
+                Faults = new FaultOptions
+                {
+                    StepDelay = TimeSpan.FromMilliseconds(parsed.GetValue(faultDelay)),
+                    DelayFromStep = parsed.GetValue(faultDelayFrom),
+                    CrashAtStep = parsed.GetValue(faultCrash),
+                    NoisePosition = noisePosition,
+                    NoiseLayer = noiseLayer,
+                },
+            };
+            await WorkerHost.RunAsync(loaded, key, options, address =>
+            {
+                context.Out.WriteLine($"worker listening on {address} (layers {first}-{last}, node {key.Address})");
+                context.Out.Flush();
+            }, cancellation);
+            return ExitCodes.Success;
+        }));
+        return command.WithExamples(
+            "depin worker --model stories260K --layers 0-1 --port 7001 --keystore ~/.depinledger/keystore",
+            "depin worker --model model.dplm --layers 4-7 --port 0 --passphrase-file pass.txt --rpc http://127.0.0.1:8545");
+    }
+
+    /// <summary>"A-B" (inclusive, A ≤ B) or "A".</summary>
+    internal static (int First, int Last) ParseRange(string text, string option)
+    {
+        string[] parts = text.Split('-');
+        if (parts.Length is < 1 or > 2 || !parts.All(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out _)))
+            throw new UsageException($"{option} must look like A-B (e.g. 0-3), got '{text}'");
+        int first = int.Parse(parts[0], CultureInfo.InvariantCulture), last = int.Parse(parts[^1], CultureInfo.InvariantCulture);
+        if (last < first) throw new UsageException($"{option} {text}: the last layer comes before the first");
+        return (first, last);
+    }
+
+    private static (int, int) ParseNoise(string text)
+    {
+        string[] parts = text.Split(':');
+        if (parts.Length != 2 || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int position)
+            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int layer))
+            throw new UsageException($"--fault-noise must look like POSITION:LAYER, got '{text}'");
+        return (position, layer);
+    }
+
+    private static Uri ParseUrl(string text, string option) =>
+        Uri.TryCreate(text, UriKind.Absolute, out Uri? url) && url.Scheme is "http" or "https" ? url : throw new UsageException($"{option} must be an http(s) URL, got '{text}'");
+}

@@ -1,0 +1,133 @@
+using DePinLedger.Worker.Contracts;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+
+namespace DePinLedger.Pipeline;
+
+/// <summary>
+/// One worker serving a stage's span for this job: its channel, its session, and how many positions it holds. Calls
+/// on it are serialized; before it runs a step it replays the stage's kept inputs it has not seen (a replacement after
+/// a failure, or a replica brought in to hedge), so that its KV cache is exactly the one the step needs.
+/// </summary>
+internal sealed class StageReplica(Uri endpoint, StageRunner stage) : IDisposable
+{
+    private readonly GrpcChannel _channel = GrpcChannel.ForAddress(endpoint, new GrpcChannelOptions { MaxReceiveMessageSize = null, MaxSendMessageSize = null });
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly CancellationTokenSource _abandon = new();
+    private Worker.Contracts.Worker.WorkerClient? _client;
+    private string? _session;
+
+    public Uri Endpoint { get; } = endpoint;
+
+    public bool Dead { get; private set; }
+
+    /// <summary>Positions this replica's session holds.</summary>
+    public int Length { get; private set; }
+
+    public bool HasSession => _session is not null;
+
+    /// <summary>Runs positions [start, start + count) here, first replaying whatever it lacks; a failure marks it dead.</summary>
+    public async Task<ForwardReply> RunAsync(int start, int count, CancellationToken cancellation)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellation, _abandon.Token);
+        await _gate.WaitAsync(linked.Token);
+        try
+        {
+            if (Dead) throw new PipelineException($"worker {Endpoint} is down");
+            if (_session is null) await OpenAsync(linked.Token);
+            if (Length > start) throw new PipelineException($"worker {Endpoint} already holds position {start}");
+            while (Length < start)
+            {
+                int chunk = stage.ReplayChunk(Length, start - Length);
+                ForwardReply replay = await ForwardAsync(Length, chunk, linked.Token);
+                stage.CheckReplay(Length, chunk, replay, Endpoint);
+                Length += chunk;
+            }
+            ForwardReply reply = await ForwardAsync(start, count, linked.Token);
+            Length += count;
+            return reply;
+        }
+        catch (Exception e) when (e is RpcException or HttpRequestException or IOException or PipelineException && !cancellation.IsCancellationRequested)
+        {
+            Dead = true;
+            throw;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Closes the session and returns the signed receipt.</summary>
+    public async Task<CloseSessionReply> CloseAsync(CancellationToken cancellation)
+    {
+        await _gate.WaitAsync(cancellation);
+        try
+        {
+            var reply = await Client.CloseSessionAsync(new CloseSessionRequest { SessionId = _session }, deadline: Deadline(), cancellationToken: cancellation);
+            _session = null;
+            return reply;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Stops waiting on this replica (a hedge that lost, a slow node) and frees its session, best effort.</summary>
+    public async Task AbandonAsync()
+    {
+        await _abandon.CancelAsync();
+        if (_session is null || Dead) return;
+        try
+        {
+            await Client.CloseSessionAsync(new CloseSessionRequest { SessionId = _session }, deadline: DateTime.UtcNow.AddSeconds(5));
+        }
+        catch (RpcException)
+        {
+            // Best effort: an abandoned session also expires on the worker.
+        }
+    }
+
+    public async Task<InfoReply> InfoAsync(CancellationToken cancellation) =>
+        await Client.InfoAsync(new InfoRequest(), deadline: Deadline(), cancellationToken: cancellation);
+
+    private Worker.Contracts.Worker.WorkerClient Client => _client ??= new Worker.Contracts.Worker.WorkerClient(_channel);
+
+    private DateTime Deadline() => DateTime.UtcNow + stage.Options.CallTimeout;
+
+    private async Task OpenAsync(CancellationToken cancellation)
+    {
+        InfoReply info = await InfoAsync(cancellation);
+        stage.CheckInfo(info, Endpoint);
+        PipelineJob job = stage.Job;
+        OpenSessionReply opened = await Client.OpenSessionAsync(new OpenSessionRequest
+        {
+            JobId = ByteString.CopyFrom(job.JobId.AsSpan()),
+            Replica = job.Replica,
+            Stage = (uint)stage.Index,
+            MaxPositions = stage.MaxPositions,
+            TemperatureMilli = job.Sampling.TemperatureMilli,
+            TopPMilli = job.Sampling.TopPMilli,
+            Seed = ByteString.CopyFrom(job.Sampling.Seed.AsSpan()),
+            ChainId = job.ChainId,
+            JobMarket = job.JobMarket,
+        }, deadline: Deadline(), cancellationToken: cancellation);
+        _session = opened.SessionId;
+        Length = 0;
+    }
+
+    private async Task<ForwardReply> ForwardAsync(int start, int count, CancellationToken cancellation)
+    {
+        ForwardRequest request = stage.BuildRequest(start, count);
+        request.SessionId = _session;
+        return await Client.ForwardAsync(request, deadline: Deadline(), cancellationToken: cancellation);
+    }
+
+    public void Dispose()
+    {
+        _channel.Dispose();
+        _abandon.Dispose();
+    }
+}

@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using DePinLedger.Inference.Commitments;
+using DePinLedger.Inference.Engine;
+using DePinLedger.Pipeline;
+using DePinLedger.Protocol.Receipts;
+using Xunit.Abstractions;
+
+namespace DePinLedger.Worker.Tests;
+
+/// <summary>
+/// A 3-stage pipeline of real worker processes on loopback against the single-process Generator: same tokens, leaves
+/// and trace root, healthy, after a real kill of a worker mid-generation, and with a straggler hedged.
+/// </summary>
+public sealed class PipelineTests(PipelineFixture fixture, ITestOutputHelper output) : IClassFixture<PipelineFixture>
+{
+    private const int Tokens = 40;
+
+    [Theory]
+    [InlineData(0, 1000, 0ul)]
+    [InlineData(900, 900, 42ul)]
+    public async Task ThreeStagePipeline_MatchesSingleProcess_BitForBit(int temperatureMilli, int topPMilli, ulong seed)
+    {
+        var sampling = new SamplingParams(temperatureMilli, topPMilli, SamplingParams.SeedFrom(seed));
+        (GenerationResult expected, IReadOnlyList<Hash32> leaves) = fixture.Reference(fixture.Prompt, Tokens, sampling);
+
+        var streamed = new List<int>();
+        PipelineResult result = await new PipelineRunner().RunAsync(fixture.Route(), PipelineFixture.Job(fixture.Prompt, Tokens, sampling, (byte)seed), streamed.Add);
+
+        Assert.Equal(expected.OutputTokens, result.OutputTokens);
+        Assert.Equal(expected.OutputTokens, streamed);
+        Assert.Equal(leaves, result.Leaves);
+        Assert.Equal(expected.TraceRoot, result.TraceRoot);
+        Assert.Equal(expected.OutputHash, result.OutputHash);
+        Assert.All(result.Stages, s => Assert.Equal(0, s.Failovers));
+        output.WriteLine($"pipeline {result.DecodeTokensPerSecond:F0} tok/s decode vs single process {expected.DecodeTokensPerSecond:F0} tok/s; " +
+                         $"mean step per stage {string.Join(", ", result.Stages.Select(s => $"{s.MeanMs:F2}±{s.StdDevMs:F2} ms"))}");
+    }
+
+    [Fact]
+    public async Task Receipts_RecoverToTheNodeKey_AndChainTheirRoots()
+    {
+        PipelineJob job = PipelineFixture.Job(fixture.Prompt, 12, SamplingParams.Greedy, 7);
+        PipelineResult result = await new PipelineRunner().RunAsync(fixture.Route(), job);
+
+        var domain = Eip712Domain.For(PipelineFixture.ChainId, PipelineFixture.JobMarket);
+        Assert.Equal(3, result.Receipts.Count);
+        for (int s = 0; s < 3; s++)
+        {
+            SignedStageReceipt r = result.Receipts[s];
+            Assert.Equal(fixture.Node.Address, NodeKey.Recover(r.Receipt.Digest(domain), r.Signature), StringComparer.OrdinalIgnoreCase);
+            Assert.Equal((byte)s, r.Receipt.Stage);
+            if (s > 0) Assert.Equal(result.Receipts[s - 1].Receipt.OutputRoot, r.Receipt.InputRoot);
+        }
+        Assert.Equal(result.OutputHash.AsSpan().ToArray(), result.Receipts[2].Receipt.OutputRoot.ToArray());
+        // A receipt for another job market does not recover to the node.
+        var other = Eip712Domain.For(PipelineFixture.ChainId, "0x0000000000000000000000000000000000000001");
+        Assert.NotEqual(fixture.Node.Address, NodeKey.Recover(result.Receipts[0].Receipt.Digest(other), result.Receipts[0].Signature), StringComparer.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task KilledWorker_MidGeneration_FailsOverToAReplica_WithIdenticalResult()
+    {
+        var sampling = new SamplingParams(800, 950, SamplingParams.SeedFrom(9));
+        (GenerationResult expected, IReadOnlyList<Hash32> leaves) = fixture.Reference(fixture.Prompt, Tokens, sampling);
+        using WorkerProcess victim = await WorkerProcess.StartAsync(fixture.Node, "2-3");
+
+        int seen = 0;
+        PipelineResult result = await new PipelineRunner().RunAsync(fixture.Route(victim.Address, fixture.Stage1Spare.Address),
+            PipelineFixture.Job(fixture.Prompt, Tokens, sampling, 9), _ =>
+            {
+                if (++seen == 10) victim.Kill(); // a real SIGKILL of the middle stage's worker
+            });
+
+        Assert.True(victim.HasExited);
+        Assert.Equal(expected.OutputTokens, result.OutputTokens);
+        Assert.Equal(leaves, result.Leaves);
+        Assert.Equal(expected.TraceRoot, result.TraceRoot);
+        Assert.Equal(1, result.Stages[1].Failovers);
+        Assert.Equal(fixture.Stage1Spare.Address, result.Stages[1].FinalEndpoint);
+        Assert.Equal(fixture.Stage1Spare.Address, result.Receipts[1].Endpoint);
+        Assert.Equal(0, result.Stages[0].Failovers + result.Stages[2].Failovers);
+    }
+
+    [Fact]
+    public async Task SlowWorker_IsHedged_ToAReplica_WithIdenticalResult()
+    {
+        const int delayMs = 400;
+        (GenerationResult expected, IReadOnlyList<Hash32> leaves) = fixture.Reference(fixture.Prompt, Tokens, SamplingParams.Greedy);
+        // Healthy for the prefill and 8 decode steps (the statistics form), then every step takes 400 ms more.
+        using WorkerProcess slow = await WorkerProcess.StartAsync(fixture.Node, "2-3", "--fault-delay-ms", delayMs.ToString(), "--fault-delay-from-step", "10");
+
+        var clock = Stopwatch.StartNew();
+        PipelineResult result = await new PipelineRunner().RunAsync(fixture.Route(slow.Address, fixture.Stage1Spare.Address),
+            PipelineFixture.Job(fixture.Prompt, Tokens, SamplingParams.Greedy, 11));
+        TimeSpan elapsed = clock.Elapsed;
+
+        Assert.Equal(expected.OutputTokens, result.OutputTokens);
+        Assert.Equal(leaves, result.Leaves);
+        Assert.Equal(expected.TraceRoot, result.TraceRoot);
+        StageStats middle = result.Stages[1];
+        Assert.True(middle.Hedges >= 1 && middle.HedgeWins >= 1, $"hedges {middle.Hedges}, wins {middle.HedgeWins}");
+        Assert.Equal(fixture.Stage1Spare.Address, middle.FinalEndpoint);
+        // Unhedged, the 30 slow steps would cost 12 s; hedged, one slow step's wait (the threshold) and the replay.
+        Assert.True(result.DecodeTime < TimeSpan.FromMilliseconds(3 * delayMs), $"decode took {result.DecodeTime.TotalMilliseconds:F0} ms");
+        output.WriteLine($"hedged run: decode {result.DecodeTime.TotalMilliseconds:F0} ms, total {elapsed.TotalMilliseconds:F0} ms, middle stage {middle.MeanMs:F2}±{middle.StdDevMs:F2} ms, hedges {middle.Hedges}");
+    }
+}
