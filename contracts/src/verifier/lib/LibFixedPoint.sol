@@ -18,12 +18,9 @@ pragma solidity ^0.8.28;
 ///      puts their eight-term dot product in the top lane (polynomial multiplication; the lower lanes are
 ///      cross terms and the higher ones fall off the word). Four such products cover the 32 bytes.
 library LibFixedPoint {
-    /// @notice The largest activation magnitude (SPEC.md §2: sat32 is symmetric).
-    int256 internal constant ACTIVATION_MAX = 2 ** 31 - 1;
-
     /// @notice One activation vector quantized to int16 (SPEC.md §3) and laid out for the matrix kernel.
     /// @dev `packed` points at 4 words per 32 columns: word 4j+p holds xq[32j + 4i + 3 − p] in 32-bit lane i
-    ///      (i = 0..7, lane 0 least significant), so that it pairs with the weight word shifted right by 8p bytes.
+    ///      (i = 0..7, lane 0 least significant), so that it pairs with the weight word shifted right by p bytes.
     ///      Columns past the end are zero, which makes bytes read past a row's end harmless.
     struct Quantized {
         uint256 amax; // max |x|; 0 means every product is 0
@@ -40,18 +37,6 @@ library LibFixedPoint {
         uint256 multipliers;
         uint256 multiplierStride;
         uint256 rows;
-    }
-
-    /// @notice sat32: clamp to [−(2^31 − 1), 2^31 − 1].
-    function sat32(int256 _v) internal pure returns (int256 r_) {
-        r_ = _v > ACTIVATION_MAX ? ACTIVATION_MAX : _v < -ACTIVATION_MAX ? -ACTIVATION_MAX : _v;
-    }
-
-    /// @notice rshr(v, s) = (v + 2^(s−1)) >> s with an arithmetic shift (rounds half toward +∞); s ≥ 1.
-    function rshr(int256 _v, uint256 _s) internal pure returns (int256 r_) {
-        assembly ("memory-safe") {
-            r_ := sar(_s, add(_v, shl(sub(_s, 1), 1)))
-        }
     }
 
     /// @notice floor(sqrt(n)) (SPEC.md §2).
