@@ -73,3 +73,10 @@ public sealed class PipelineFixture : IAsyncLifetime
         return Task.CompletedTask;
     }
 }
+
+/// <summary>One set of worker processes for every test class; the classes run one after another (2 cores).</summary>
+[CollectionDefinition(Name)]
+public sealed class WorkerCollection : ICollectionFixture<PipelineFixture>
+{
+    public const string Name = "workers";
+}

@@ -11,7 +11,8 @@ namespace DePinLedger.Worker.Tests;
 /// A 3-stage pipeline of real worker processes on loopback against the single-process Generator: same tokens, leaves
 /// and trace root, healthy, after a real kill of a worker mid-generation, and with a straggler hedged.
 /// </summary>
-public sealed class PipelineTests(PipelineFixture fixture, ITestOutputHelper output) : IClassFixture<PipelineFixture>
+[Collection(WorkerCollection.Name)]
+public sealed class PipelineTests(PipelineFixture fixture, ITestOutputHelper output)
 {
     private const int Tokens = 40;
 
