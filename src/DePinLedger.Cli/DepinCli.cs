@@ -51,6 +51,7 @@ public static class DepinCli
             WalletCommands.Create(context),
             NodeCommands.Create(context),
             WorkerCommand.Create(context),
+            ConformanceCommand.Create(context),
         };
         root.WithExamples(
             "depin infer --model stories260K --prompt \"Once upon a time\"",

@@ -84,3 +84,33 @@ public class ModelFileTests
         Assert.NotEqual(model.Commitment.LayerHashes[4], changed.Commitment.LayerHashes[4]);
     }
 }
+
+public class ModelBoundsTests
+{
+    [Fact]
+    public void QuantizedMatrix_MultiplierAtOrAbove2Pow43_IsRejected()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new QuantizedMatrix(1, 2, [1, 2], [QuantizedMatrix.MaxMultiplier]));
+        Assert.Contains("2^43", e.Message);
+        Assert.Equal(QuantizedMatrix.MaxMultiplier - 1, new QuantizedMatrix(1, 2, [1, 2], [QuantizedMatrix.MaxMultiplier - 1]).Multipliers[0]);
+    }
+
+    [Fact]
+    public void ModelConfig_HeadSizeAbove2048_IsRejected()
+    {
+        var e = Assert.Throws<InvalidDataException>(() => new ModelConfig(4096, 64, 1, 1, 1, 512, 16, true).Validate());
+        Assert.Contains("head size 4096", e.Message);
+        new ModelConfig(2048, 64, 1, 1, 1, 512, 16, true).Validate();
+    }
+
+    [Theory]
+    [InlineData(0L, 256)]
+    [InlineData((1L << 32) + 1, 256)]
+    [InlineData(42950L, 0)]
+    [InlineData(42950L, (1 << 16) + 1)]
+    public void ModelConstants_OutOfRange_AreRejected(long epsilon, int invSqrt)
+    {
+        int[] exp = Enumerable.Repeat(1 << 29, 256).ToArray();
+        Assert.Throws<InvalidDataException>(() => new ModelConstants(epsilon, invSqrt, exp, exp, [0], [0]));
+    }
+}

@@ -5,7 +5,7 @@ public sealed record ModelConfig(
     int Dim, int HiddenDim, int Layers, int Heads, int KvHeads, int VocabSize, int SeqLen, bool SharedClassifier)
 {
     /// <summary>Upper bounds that keep every intermediate of SPEC.md inside its integer width.</summary>
-    public const int MaxDim = 16384, MaxHiddenDim = 65536, MaxLayers = 1024, MaxVocab = 1 << 20, MaxSeqLen = 32768;
+    public const int MaxDim = 16384, MaxHiddenDim = 65536, MaxLayers = 1024, MaxVocab = 1 << 20, MaxSeqLen = 32768, MaxHeadSize = 2048;
 
     public int HeadSize => Dim / Heads;
 
@@ -23,6 +23,7 @@ public sealed record ModelConfig(
         Check(Heads > 0 && Dim % Heads == 0, $"dim {Dim} is not a multiple of the head count {Heads}");
         Check(KvHeads > 0 && Heads % KvHeads == 0, $"head count {Heads} is not a multiple of the key/value head count {KvHeads}");
         Check(HeadSize % 2 == 0, $"head size {HeadSize} is odd (rotary embedding rotates pairs)");
+        Check(HeadSize <= MaxHeadSize, $"head size {HeadSize} is above {MaxHeadSize} (the attention dot product must fit 64 bits)");
         Check(VocabSize is > 2 and <= MaxVocab, $"vocabulary size {VocabSize} outside 3..{MaxVocab}");
         Check(SeqLen is > 0 and <= MaxSeqLen, $"context length {SeqLen} outside 1..{MaxSeqLen}");
     }

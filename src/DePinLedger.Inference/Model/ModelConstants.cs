@@ -10,8 +10,8 @@ public sealed class ModelConstants
 
     public ModelConstants(long epsilonQ32, int invSqrtHeadSizeQ16, int[] exp2High, int[] exp2Low, int[] ropeCos, int[] ropeSin)
     {
-        if (epsilonQ32 <= 0) throw new InvalidDataException("RMSNorm epsilon must be positive");
-        if (invSqrtHeadSizeQ16 <= 0) throw new InvalidDataException("1/sqrt(head size) must be positive");
+        if (epsilonQ32 is <= 0 or > 1L << 32) throw new InvalidDataException($"RMSNorm epsilon must lie in (0, 2^32] (Q32), got {epsilonQ32}");
+        if (invSqrtHeadSizeQ16 is <= 0 or > 1 << 16) throw new InvalidDataException($"1/sqrt(head size) must lie in (0, 2^16] (Q16), got {invSqrtHeadSizeQ16}");
         if (exp2High.Length != ExpTableSize || exp2Low.Length != ExpTableSize)
             throw new InvalidDataException($"exp tables have {ExpTableSize} entries each");
         if (ropeCos.Length != ropeSin.Length) throw new InvalidDataException("rotary cos and sin tables differ in size");

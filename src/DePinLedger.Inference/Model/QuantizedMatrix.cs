@@ -15,7 +15,7 @@ public sealed class QuantizedMatrix
         if (multipliers.Length != rows)
             throw new ArgumentException($"expected {rows} multipliers, got {multipliers.Length}", nameof(multipliers));
         foreach (long m in multipliers)
-            if (m < 0) throw new ArgumentException("row multipliers are non-negative", nameof(multipliers));
+            if (m is < 0 or >= MaxMultiplier) throw new ArgumentException($"row multipliers lie in [0, 2^43), got {m}", nameof(multipliers));
         foreach (sbyte w in weights)
             if (w == sbyte.MinValue) throw new ArgumentException("weights are symmetric int8 (-127..127)", nameof(weights));
         Rows = rows;
@@ -23,6 +23,12 @@ public sealed class QuantizedMatrix
         Weights = weights;
         Multipliers = multipliers;
     }
+
+    /// <summary>
+    /// Exclusive bound on row multipliers (SPEC.md §3): the importer's largest is about 2^42 (weights up to
+    /// 65536), and the bound keeps acc · amax · M inside 128 bits.
+    /// </summary>
+    public const long MaxMultiplier = 1L << 43;
 
     public int Rows { get; }
 
