@@ -763,6 +763,17 @@ public sealed partial class StakeManagerTooManyUnbondingsError : IErrorDTO
     public BigInteger Pending { get; set; }
 }
 
+/// <summary>Custom error StakeManager_UnbondingTooLong(uint64,uint64).</summary>
+[Error("StakeManager_UnbondingTooLong")]
+public sealed partial class StakeManagerUnbondingTooLongError : IErrorDTO
+{
+    [Parameter("uint64", "unbondingDelay", 1)]
+    public ulong UnbondingDelay { get; set; }
+
+    [Parameter("uint64", "max", 2)]
+    public ulong Max { get; set; }
+}
+
 /// <summary>Custom error StakeManager_UnbondingTooShort(uint64,uint256).</summary>
 [Error("StakeManager_UnbondingTooShort")]
 public sealed partial class StakeManagerUnbondingTooShortError : IErrorDTO

@@ -11,54 +11,65 @@ namespace DePinLedger.Chain.Contracts.Jobs;
 
 /// <summary>JobMarket.MAX_REPLICAS() (view).</summary>
 [Function("MAX_REPLICAS", "uint8")]
-public sealed class MaxReplicasFunction : FunctionMessage
+public sealed class MaxReplicasFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "MAX_REPLICAS()";
 }
 
 /// <summary>JobMarket.MAX_STAGES() (view).</summary>
 [Function("MAX_STAGES", "uint256")]
-public sealed class MaxStagesFunction : FunctionMessage
+public sealed class MaxStagesFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "MAX_STAGES()";
 }
 
 /// <summary>JobMarket.Q16_ONE() (view).</summary>
 [Function("Q16_ONE", "uint32")]
-public sealed class Q16OneFunction : FunctionMessage
+public sealed class Q16OneFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "Q16_ONE()";
 }
 
 /// <summary>JobMarket.STAGE_RECEIPT_TYPEHASH() (view).</summary>
 [Function("STAGE_RECEIPT_TYPEHASH", "bytes32")]
-public sealed class StageReceiptTypehashFunction : FunctionMessage
+public sealed class StageReceiptTypehashFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "STAGE_RECEIPT_TYPEHASH()";
 }
 
 /// <summary>JobMarket.challengeDeadline(bytes32) (view).</summary>
 [Function("challengeDeadline", "uint256")]
-public sealed class ChallengeDeadlineFunction : FunctionMessage
+public sealed class ChallengeDeadlineFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "challengeDeadline(bytes32)";
+
     [Parameter("bytes32", "_jobId", 1)]
     public byte[] JobId { get; set; } = [];
 }
 
 /// <summary>JobMarket.challengeWindow() (view).</summary>
 [Function("challengeWindow", "uint64")]
-public sealed class ChallengeWindowFunction : FunctionMessage
+public sealed class ChallengeWindowFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "challengeWindow()";
 }
 
 /// <summary>JobMarket.claimCredit(address) (transaction).</summary>
 [Function("claimCredit", "uint256")]
-public sealed class ClaimCreditFunction : FunctionMessage
+public sealed class ClaimCreditFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "claimCredit(address)";
+
     [Parameter("address", "_recipient", 1)]
     public string Recipient { get; set; } = "";
 }
 
 /// <summary>JobMarket.computeJobId(address,(bytes32,bytes32,uint32,uint32,uint32,uint64,uint8,uint96,uint64,bytes32)) (view).</summary>
 [Function("computeJobId", "bytes32")]
-public sealed class ComputeJobIdFunction : FunctionMessage
+public sealed class ComputeJobIdFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "computeJobId(address,(bytes32,bytes32,uint32,uint32,uint32,uint64,uint8,uint96,uint64,bytes32))";
+
     [Parameter("address", "_client", 1)]
     public string Client { get; set; } = "";
 
@@ -68,30 +79,36 @@ public sealed class ComputeJobIdFunction : FunctionMessage
 
 /// <summary>JobMarket.createJob((bytes32,bytes32,uint32,uint32,uint32,uint64,uint8,uint96,uint64,bytes32)) (transaction).</summary>
 [Function("createJob", "bytes32")]
-public sealed class CreateJobFunction : FunctionMessage
+public sealed class CreateJobFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "createJob((bytes32,bytes32,uint32,uint32,uint32,uint64,uint8,uint96,uint64,bytes32))";
+
     [Parameter("tuple", "_request", 1)]
     public JobRequest Request { get; set; } = new();
 }
 
 /// <summary>JobMarket.creditOf(address) (view).</summary>
 [Function("creditOf", "uint256")]
-public sealed class CreditOfFunction : FunctionMessage
+public sealed class CreditOfFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "creditOf(address)";
+
     [Parameter("address", "_account", 1)]
     public string Account { get; set; } = "";
 }
 
 /// <summary>JobMarket.disputeGame() (view).</summary>
 [Function("disputeGame", "address")]
-public sealed class DisputeGameFunction : FunctionMessage
+public sealed class DisputeGameFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "disputeGame()";
 }
 
 /// <summary>JobMarket.eip712Domain() (view).</summary>
 [Function("eip712Domain")]
-public sealed class Eip712DomainFunction : FunctionMessage
+public sealed class Eip712DomainFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "eip712Domain()";
 }
 
 /// <summary>What JobMarket.eip712Domain returns.</summary>
@@ -122,8 +139,10 @@ public sealed class Eip712DomainOutput : IFunctionOutputDTO
 
 /// <summary>JobMarket.finalize(bytes32,(address,uint16,uint16,bytes32,bytes32,bytes32)[][]) (transaction).</summary>
 [Function("finalize")]
-public sealed class FinalizeFunction : FunctionMessage
+public sealed class FinalizeFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "finalize(bytes32,(address,uint16,uint16,bytes32,bytes32,bytes32)[][])";
+
     [Parameter("bytes32", "_jobId", 1)]
     public byte[] JobId { get; set; } = [];
 
@@ -133,16 +152,20 @@ public sealed class FinalizeFunction : FunctionMessage
 
 /// <summary>JobMarket.freezeJob(bytes32) (transaction).</summary>
 [Function("freezeJob")]
-public sealed class FreezeJobFunction : FunctionMessage
+public sealed class FreezeJobFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "freezeJob(bytes32)";
+
     [Parameter("bytes32", "_jobId", 1)]
     public byte[] JobId { get; set; } = [];
 }
 
 /// <summary>JobMarket.getJob(bytes32) (view).</summary>
 [Function("getJob")]
-public sealed class GetJobFunction : FunctionMessage
+public sealed class GetJobFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "getJob(bytes32)";
+
     [Parameter("bytes32", "_jobId", 1)]
     public byte[] JobId { get; set; } = [];
 }
@@ -157,8 +180,10 @@ public sealed class GetJobOutput : IFunctionOutputDTO
 
 /// <summary>JobMarket.getReplica(bytes32,uint8) (view).</summary>
 [Function("getReplica")]
-public sealed class GetReplicaFunction : FunctionMessage
+public sealed class GetReplicaFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "getReplica(bytes32,uint8)";
+
     [Parameter("bytes32", "_jobId", 1)]
     public byte[] JobId { get; set; } = [];
 
@@ -176,16 +201,20 @@ public sealed class GetReplicaOutput : IFunctionOutputDTO
 
 /// <summary>JobMarket.hashStages((address,uint16,uint16,bytes32,bytes32,bytes32)[]) (view).</summary>
 [Function("hashStages", "bytes32")]
-public sealed class HashStagesFunction : FunctionMessage
+public sealed class HashStagesFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "hashStages((address,uint16,uint16,bytes32,bytes32,bytes32)[])";
+
     [Parameter("tuple[]", "_stages", 1)]
     public List<StageRecord> Stages { get; set; } = [];
 }
 
 /// <summary>JobMarket.markReplicaWrong(bytes32,uint8) (transaction).</summary>
 [Function("markReplicaWrong")]
-public sealed class MarkReplicaWrongFunction : FunctionMessage
+public sealed class MarkReplicaWrongFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "markReplicaWrong(bytes32,uint8)";
+
     [Parameter("bytes32", "_jobId", 1)]
     public byte[] JobId { get; set; } = [];
 
@@ -195,20 +224,24 @@ public sealed class MarkReplicaWrongFunction : FunctionMessage
 
 /// <summary>JobMarket.maxJobDuration() (view).</summary>
 [Function("maxJobDuration", "uint64")]
-public sealed class MaxJobDurationFunction : FunctionMessage
+public sealed class MaxJobDurationFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "maxJobDuration()";
 }
 
 /// <summary>JobMarket.modelRegistry() (view).</summary>
 [Function("modelRegistry", "address")]
-public sealed class ModelRegistryFunction : FunctionMessage
+public sealed class ModelRegistryFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "modelRegistry()";
 }
 
 /// <summary>JobMarket.payHonestReplica(bytes32,uint8,(address,uint16,uint16,bytes32,bytes32,bytes32)[]) (transaction).</summary>
 [Function("payHonestReplica")]
-public sealed class PayHonestReplicaFunction : FunctionMessage
+public sealed class PayHonestReplicaFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "payHonestReplica(bytes32,uint8,(address,uint16,uint16,bytes32,bytes32,bytes32)[])";
+
     [Parameter("bytes32", "_jobId", 1)]
     public byte[] JobId { get; set; } = [];
 
@@ -221,30 +254,37 @@ public sealed class PayHonestReplicaFunction : FunctionMessage
 
 /// <summary>JobMarket.protocolFeeBps() (view).</summary>
 [Function("protocolFeeBps", "uint16")]
-public sealed class ProtocolFeeBpsFunction : FunctionMessage
+public sealed class ProtocolFeeBpsFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "protocolFeeBps()";
 }
 
 /// <summary>JobMarket.refundClient(bytes32) (transaction).</summary>
 [Function("refundClient")]
-public sealed class RefundClientFunction : FunctionMessage
+public sealed class RefundClientFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "refundClient(bytes32)";
+
     [Parameter("bytes32", "_jobId", 1)]
     public byte[] JobId { get; set; } = [];
 }
 
 /// <summary>JobMarket.refundExpired(bytes32) (transaction).</summary>
 [Function("refundExpired")]
-public sealed class RefundExpiredFunction : FunctionMessage
+public sealed class RefundExpiredFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "refundExpired(bytes32)";
+
     [Parameter("bytes32", "_jobId", 1)]
     public byte[] JobId { get; set; } = [];
 }
 
 /// <summary>JobMarket.stageForLayer(bytes32,uint8,(address,uint16,uint16,bytes32,bytes32,bytes32)[],uint16) (view).</summary>
 [Function("stageForLayer")]
-public sealed class StageForLayerFunction : FunctionMessage
+public sealed class StageForLayerFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "stageForLayer(bytes32,uint8,(address,uint16,uint16,bytes32,bytes32,bytes32)[],uint16)";
+
     [Parameter("bytes32", "_jobId", 1)]
     public byte[] JobId { get; set; } = [];
 
@@ -271,22 +311,27 @@ public sealed class StageForLayerOutput : IFunctionOutputDTO
 
 /// <summary>JobMarket.stageReceiptDigest((bytes32,uint8,uint8,uint16,uint16,bytes32,bytes32,bytes32)) (view).</summary>
 [Function("stageReceiptDigest", "bytes32")]
-public sealed class StageReceiptDigestFunction : FunctionMessage
+public sealed class StageReceiptDigestFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "stageReceiptDigest((bytes32,uint8,uint8,uint16,uint16,bytes32,bytes32,bytes32))";
+
     [Parameter("tuple", "_receipt", 1)]
     public StageReceipt Receipt { get; set; } = new();
 }
 
 /// <summary>JobMarket.stakeManager() (view).</summary>
 [Function("stakeManager", "address")]
-public sealed class StakeManagerFunction : FunctionMessage
+public sealed class StakeManagerFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "stakeManager()";
 }
 
 /// <summary>JobMarket.submitResult(bytes32,(bytes32,bytes32,uint32,(uint16,uint16,bytes32,bytes32,bytes32,bytes)[])[]) (transaction).</summary>
 [Function("submitResult")]
-public sealed class SubmitResultFunction : FunctionMessage
+public sealed class SubmitResultFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "submitResult(bytes32,(bytes32,bytes32,uint32,(uint16,uint16,bytes32,bytes32,bytes32,bytes)[])[])";
+
     [Parameter("bytes32", "_jobId", 1)]
     public byte[] JobId { get; set; } = [];
 
@@ -296,20 +341,24 @@ public sealed class SubmitResultFunction : FunctionMessage
 
 /// <summary>JobMarket.token() (view).</summary>
 [Function("token", "address")]
-public sealed class TokenFunction : FunctionMessage
+public sealed class TokenFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "token()";
 }
 
 /// <summary>JobMarket.treasury() (view).</summary>
 [Function("treasury", "address")]
-public sealed class TreasuryFunction : FunctionMessage
+public sealed class TreasuryFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "treasury()";
 }
 
 /// <summary>JobMarket.unfreezeJob(bytes32) (transaction).</summary>
 [Function("unfreezeJob")]
-public sealed class UnfreezeJobFunction : FunctionMessage
+public sealed class UnfreezeJobFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "unfreezeJob(bytes32)";
+
     [Parameter("bytes32", "_jobId", 1)]
     public byte[] JobId { get; set; } = [];
 }

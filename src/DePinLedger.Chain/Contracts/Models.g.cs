@@ -11,8 +11,10 @@ namespace DePinLedger.Chain.Contracts.Models;
 
 /// <summary>ModelRegistry.getModel(bytes32) (view).</summary>
 [Function("getModel")]
-public sealed class GetModelFunction : FunctionMessage
+public sealed class GetModelFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "getModel(bytes32)";
+
     [Parameter("bytes32", "_modelId", 1)]
     public byte[] ModelId { get; set; } = [];
 }
@@ -27,24 +29,30 @@ public sealed class GetModelOutput : IFunctionOutputDTO
 
 /// <summary>ModelRegistry.isRegistered(bytes32) (view).</summary>
 [Function("isRegistered", "bool")]
-public sealed class IsRegisteredFunction : FunctionMessage
+public sealed class IsRegisteredFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "isRegistered(bytes32)";
+
     [Parameter("bytes32", "_modelId", 1)]
     public byte[] ModelId { get; set; } = [];
 }
 
 /// <summary>ModelRegistry.layerCountOf(bytes32) (view).</summary>
 [Function("layerCountOf", "uint16")]
-public sealed class LayerCountOfFunction : FunctionMessage
+public sealed class LayerCountOfFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "layerCountOf(bytes32)";
+
     [Parameter("bytes32", "_modelId", 1)]
     public byte[] ModelId { get; set; } = [];
 }
 
 /// <summary>ModelRegistry.registerModel(bytes32,bytes32,(uint16,uint16,uint16,uint32,uint32,uint32,uint32),address,string) (transaction).</summary>
 [Function("registerModel")]
-public sealed class RegisterModelFunction : FunctionMessage
+public sealed class RegisterModelFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "registerModel(bytes32,bytes32,(uint16,uint16,uint16,uint32,uint32,uint32,uint32),address,string)";
+
     [Parameter("bytes32", "_modelId", 1)]
     public byte[] ModelId { get; set; } = [];
 

@@ -11,52 +11,61 @@ namespace DePinLedger.Chain.Contracts.Staking;
 
 /// <summary>StakeManager.BURN_ADDRESS() (view).</summary>
 [Function("BURN_ADDRESS", "address")]
-public sealed class BurnAddressFunction : FunctionMessage
+public sealed class BurnAddressFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "BURN_ADDRESS()";
 }
 
 /// <summary>StakeManager.MAX_UNBONDINGS() (view).</summary>
 [Function("MAX_UNBONDINGS", "uint256")]
-public sealed class MaxUnbondingsFunction : FunctionMessage
+public sealed class MaxUnbondingsFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "MAX_UNBONDINGS()";
 }
 
 /// <summary>StakeManager.NODE_KEY_TYPEHASH() (view).</summary>
 [Function("NODE_KEY_TYPEHASH", "bytes32")]
-public sealed class NodeKeyTypehashFunction : FunctionMessage
+public sealed class NodeKeyTypehashFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "NODE_KEY_TYPEHASH()";
 }
 
 /// <summary>StakeManager.activeStake(address) (view).</summary>
 [Function("activeStake", "uint256")]
-public sealed class ActiveStakeFunction : FunctionMessage
+public sealed class ActiveStakeFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "activeStake(address)";
+
     [Parameter("address", "_node", 1)]
     public string Node { get; set; } = "";
 }
 
 /// <summary>StakeManager.challengeWindow() (view).</summary>
 [Function("challengeWindow", "uint64")]
-public sealed class ChallengeWindowFunction : FunctionMessage
+public sealed class ChallengeWindowFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "challengeWindow()";
 }
 
 /// <summary>StakeManager.disputeGame() (view).</summary>
 [Function("disputeGame", "address")]
-public sealed class DisputeGameFunction : FunctionMessage
+public sealed class DisputeGameFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "disputeGame()";
 }
 
 /// <summary>StakeManager.disputeGameSetter() (view).</summary>
 [Function("disputeGameSetter", "address")]
-public sealed class DisputeGameSetterFunction : FunctionMessage
+public sealed class DisputeGameSetterFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "disputeGameSetter()";
 }
 
 /// <summary>StakeManager.eip712Domain() (view).</summary>
 [Function("eip712Domain")]
-public sealed class Eip712DomainFunction : FunctionMessage
+public sealed class Eip712DomainFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "eip712Domain()";
 }
 
 /// <summary>What StakeManager.eip712Domain returns.</summary>
@@ -87,8 +96,10 @@ public sealed class Eip712DomainOutput : IFunctionOutputDTO
 
 /// <summary>StakeManager.eligibility(address) (view).</summary>
 [Function("eligibility")]
-public sealed class EligibilityFunction : FunctionMessage
+public sealed class EligibilityFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "eligibility(address)";
+
     [Parameter("address", "_node", 1)]
     public string Node { get; set; } = "";
 }
@@ -106,24 +117,30 @@ public sealed class EligibilityOutput : IFunctionOutputDTO
 
 /// <summary>StakeManager.freezeCountOf(address) (view).</summary>
 [Function("freezeCountOf", "uint32")]
-public sealed class FreezeCountOfFunction : FunctionMessage
+public sealed class FreezeCountOfFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "freezeCountOf(address)";
+
     [Parameter("address", "_node", 1)]
     public string Node { get; set; } = "";
 }
 
 /// <summary>StakeManager.freezeNode(address) (transaction).</summary>
 [Function("freezeNode")]
-public sealed class FreezeNodeFunction : FunctionMessage
+public sealed class FreezeNodeFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "freezeNode(address)";
+
     [Parameter("address", "_node", 1)]
     public string Node { get; set; } = "";
 }
 
 /// <summary>StakeManager.getNode(address) (view).</summary>
 [Function("getNode")]
-public sealed class GetNodeFunction : FunctionMessage
+public sealed class GetNodeFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "getNode(address)";
+
     [Parameter("address", "_node", 1)]
     public string Node { get; set; } = "";
 }
@@ -138,8 +155,10 @@ public sealed class GetNodeOutput : IFunctionOutputDTO
 
 /// <summary>StakeManager.getUnbondings(address) (view).</summary>
 [Function("getUnbondings")]
-public sealed class GetUnbondingsFunction : FunctionMessage
+public sealed class GetUnbondingsFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "getUnbondings(address)";
+
     [Parameter("address", "_node", 1)]
     public string Node { get; set; } = "";
 }
@@ -154,44 +173,54 @@ public sealed class GetUnbondingsOutput : IFunctionOutputDTO
 
 /// <summary>StakeManager.isEligible(address) (view).</summary>
 [Function("isEligible", "bool")]
-public sealed class IsEligibleFunction : FunctionMessage
+public sealed class IsEligibleFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "isEligible(address)";
+
     [Parameter("address", "_node", 1)]
     public string Node { get; set; } = "";
 }
 
 /// <summary>StakeManager.maxDisputeDuration() (view).</summary>
 [Function("maxDisputeDuration", "uint64")]
-public sealed class MaxDisputeDurationFunction : FunctionMessage
+public sealed class MaxDisputeDurationFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "maxDisputeDuration()";
 }
 
 /// <summary>StakeManager.minStake() (view).</summary>
 [Function("minStake", "uint256")]
-public sealed class MinStakeFunction : FunctionMessage
+public sealed class MinStakeFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "minStake()";
 }
 
 /// <summary>StakeManager.nodeKeyDigest(address) (view).</summary>
 [Function("nodeKeyDigest", "bytes32")]
-public sealed class NodeKeyDigestFunction : FunctionMessage
+public sealed class NodeKeyDigestFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "nodeKeyDigest(address)";
+
     [Parameter("address", "_operator", 1)]
     public string Operator { get; set; } = "";
 }
 
 /// <summary>StakeManager.operatorOf(address) (view).</summary>
 [Function("operatorOf", "address")]
-public sealed class OperatorOfFunction : FunctionMessage
+public sealed class OperatorOfFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "operatorOf(address)";
+
     [Parameter("address", "_node", 1)]
     public string Node { get; set; } = "";
 }
 
 /// <summary>StakeManager.registerNode(address,string,(uint32,uint32,uint32,uint16),bytes) (transaction).</summary>
 [Function("registerNode")]
-public sealed class RegisterNodeFunction : FunctionMessage
+public sealed class RegisterNodeFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "registerNode(address,string,(uint32,uint32,uint32,uint16),bytes)";
+
     [Parameter("address", "_node", 1)]
     public string Node { get; set; } = "";
 
@@ -207,8 +236,10 @@ public sealed class RegisterNodeFunction : FunctionMessage
 
 /// <summary>StakeManager.requestUnbond(address,uint256) (transaction).</summary>
 [Function("requestUnbond", "uint64")]
-public sealed class RequestUnbondFunction : FunctionMessage
+public sealed class RequestUnbondFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "requestUnbond(address,uint256)";
+
     [Parameter("address", "_node", 1)]
     public string Node { get; set; } = "";
 
@@ -218,16 +249,20 @@ public sealed class RequestUnbondFunction : FunctionMessage
 
 /// <summary>StakeManager.setDisputeGame(address) (transaction).</summary>
 [Function("setDisputeGame")]
-public sealed class SetDisputeGameFunction : FunctionMessage
+public sealed class SetDisputeGameFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "setDisputeGame(address)";
+
     [Parameter("address", "_game", 1)]
     public string Game { get; set; } = "";
 }
 
 /// <summary>StakeManager.slash(address,uint256,uint64,address) (transaction).</summary>
 [Function("slash", "uint256")]
-public sealed class SlashFunction : FunctionMessage
+public sealed class SlashFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "slash(address,uint256,uint64,address)";
+
     [Parameter("address", "_node", 1)]
     public string Node { get; set; } = "";
 
@@ -243,14 +278,17 @@ public sealed class SlashFunction : FunctionMessage
 
 /// <summary>StakeManager.slashRewardBps() (view).</summary>
 [Function("slashRewardBps", "uint16")]
-public sealed class SlashRewardBpsFunction : FunctionMessage
+public sealed class SlashRewardBpsFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "slashRewardBps()";
 }
 
 /// <summary>StakeManager.slashableStake(address,uint64) (view).</summary>
 [Function("slashableStake", "uint256")]
-public sealed class SlashableStakeFunction : FunctionMessage
+public sealed class SlashableStakeFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "slashableStake(address,uint64)";
+
     [Parameter("address", "_node", 1)]
     public string Node { get; set; } = "";
 
@@ -260,8 +298,10 @@ public sealed class SlashableStakeFunction : FunctionMessage
 
 /// <summary>StakeManager.stake(address,uint256) (transaction).</summary>
 [Function("stake")]
-public sealed class StakeFunction : FunctionMessage
+public sealed class StakeFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "stake(address,uint256)";
+
     [Parameter("address", "_node", 1)]
     public string Node { get; set; } = "";
 
@@ -271,36 +311,44 @@ public sealed class StakeFunction : FunctionMessage
 
 /// <summary>StakeManager.token() (view).</summary>
 [Function("token", "address")]
-public sealed class TokenFunction : FunctionMessage
+public sealed class TokenFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "token()";
 }
 
 /// <summary>StakeManager.unbondingDelay() (view).</summary>
 [Function("unbondingDelay", "uint64")]
-public sealed class UnbondingDelayFunction : FunctionMessage
+public sealed class UnbondingDelayFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "unbondingDelay()";
 }
 
 /// <summary>StakeManager.unbondingStake(address) (view).</summary>
 [Function("unbondingStake", "uint256")]
-public sealed class UnbondingStakeFunction : FunctionMessage
+public sealed class UnbondingStakeFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "unbondingStake(address)";
+
     [Parameter("address", "_node", 1)]
     public string Node { get; set; } = "";
 }
 
 /// <summary>StakeManager.unfreezeNode(address) (transaction).</summary>
 [Function("unfreezeNode")]
-public sealed class UnfreezeNodeFunction : FunctionMessage
+public sealed class UnfreezeNodeFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "unfreezeNode(address)";
+
     [Parameter("address", "_node", 1)]
     public string Node { get; set; } = "";
 }
 
 /// <summary>StakeManager.updateNode(address,string,(uint32,uint32,uint32,uint16)) (transaction).</summary>
 [Function("updateNode")]
-public sealed class UpdateNodeFunction : FunctionMessage
+public sealed class UpdateNodeFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "updateNode(address,string,(uint32,uint32,uint32,uint16))";
+
     [Parameter("address", "_node", 1)]
     public string Node { get; set; } = "";
 
@@ -313,16 +361,20 @@ public sealed class UpdateNodeFunction : FunctionMessage
 
 /// <summary>StakeManager.withdraw(address) (transaction).</summary>
 [Function("withdraw", "uint256")]
-public sealed class WithdrawFunction : FunctionMessage
+public sealed class WithdrawFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "withdraw(address)";
+
     [Parameter("address", "_node", 1)]
     public string Node { get; set; } = "";
 }
 
 /// <summary>StakeManager.withdrawable(address) (view).</summary>
 [Function("withdrawable", "uint256")]
-public sealed class WithdrawableFunction : FunctionMessage
+public sealed class WithdrawableFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "withdrawable(address)";
+
     [Parameter("address", "_node", 1)]
     public string Node { get; set; } = "";
 }

@@ -11,14 +11,17 @@ namespace DePinLedger.Chain.Contracts.Token;
 
 /// <summary>DePinToken.DOMAIN_SEPARATOR() (view).</summary>
 [Function("DOMAIN_SEPARATOR", "bytes32")]
-public sealed class DomainSeparatorFunction : FunctionMessage
+public sealed class DomainSeparatorFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "DOMAIN_SEPARATOR()";
 }
 
 /// <summary>DePinToken.allowance(address,address) (view).</summary>
 [Function("allowance", "uint256")]
-public sealed class AllowanceFunction : FunctionMessage
+public sealed class AllowanceFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "allowance(address,address)";
+
     [Parameter("address", "owner", 1)]
     public string Owner { get; set; } = "";
 
@@ -28,8 +31,10 @@ public sealed class AllowanceFunction : FunctionMessage
 
 /// <summary>DePinToken.approve(address,uint256) (transaction).</summary>
 [Function("approve", "bool")]
-public sealed class ApproveFunction : FunctionMessage
+public sealed class ApproveFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "approve(address,uint256)";
+
     [Parameter("address", "spender", 1)]
     public string Spender { get; set; } = "";
 
@@ -39,22 +44,26 @@ public sealed class ApproveFunction : FunctionMessage
 
 /// <summary>DePinToken.balanceOf(address) (view).</summary>
 [Function("balanceOf", "uint256")]
-public sealed class BalanceOfFunction : FunctionMessage
+public sealed class BalanceOfFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "balanceOf(address)";
+
     [Parameter("address", "account", 1)]
     public string Account { get; set; } = "";
 }
 
 /// <summary>DePinToken.decimals() (view).</summary>
 [Function("decimals", "uint8")]
-public sealed class DecimalsFunction : FunctionMessage
+public sealed class DecimalsFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "decimals()";
 }
 
 /// <summary>DePinToken.eip712Domain() (view).</summary>
 [Function("eip712Domain")]
-public sealed class Eip712DomainFunction : FunctionMessage
+public sealed class Eip712DomainFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "eip712Domain()";
 }
 
 /// <summary>What DePinToken.eip712Domain returns.</summary>
@@ -85,8 +94,10 @@ public sealed class Eip712DomainOutput : IFunctionOutputDTO
 
 /// <summary>DePinToken.mint(address,uint256) (transaction).</summary>
 [Function("mint")]
-public sealed class MintFunction : FunctionMessage
+public sealed class MintFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "mint(address,uint256)";
+
     [Parameter("address", "_to", 1)]
     public string To { get; set; } = "";
 
@@ -96,28 +107,34 @@ public sealed class MintFunction : FunctionMessage
 
 /// <summary>DePinToken.minter() (view).</summary>
 [Function("minter", "address")]
-public sealed class MinterFunction : FunctionMessage
+public sealed class MinterFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "minter()";
 }
 
 /// <summary>DePinToken.name() (view).</summary>
 [Function("name", "string")]
-public sealed class NameFunction : FunctionMessage
+public sealed class NameFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "name()";
 }
 
 /// <summary>DePinToken.nonces(address) (view).</summary>
 [Function("nonces", "uint256")]
-public sealed class NoncesFunction : FunctionMessage
+public sealed class NoncesFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "nonces(address)";
+
     [Parameter("address", "owner", 1)]
     public string Owner { get; set; } = "";
 }
 
 /// <summary>DePinToken.permit(address,address,uint256,uint256,uint8,bytes32,bytes32) (transaction).</summary>
 [Function("permit")]
-public sealed class PermitFunction : FunctionMessage
+public sealed class PermitFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "permit(address,address,uint256,uint256,uint8,bytes32,bytes32)";
+
     [Parameter("address", "owner", 1)]
     public string Owner { get; set; } = "";
 
@@ -142,20 +159,24 @@ public sealed class PermitFunction : FunctionMessage
 
 /// <summary>DePinToken.symbol() (view).</summary>
 [Function("symbol", "string")]
-public sealed class SymbolFunction : FunctionMessage
+public sealed class SymbolFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "symbol()";
 }
 
 /// <summary>DePinToken.totalSupply() (view).</summary>
 [Function("totalSupply", "uint256")]
-public sealed class TotalSupplyFunction : FunctionMessage
+public sealed class TotalSupplyFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "totalSupply()";
 }
 
 /// <summary>DePinToken.transfer(address,uint256) (transaction).</summary>
 [Function("transfer", "bool")]
-public sealed class TransferFunction : FunctionMessage
+public sealed class TransferFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "transfer(address,uint256)";
+
     [Parameter("address", "to", 1)]
     public string To { get; set; } = "";
 
@@ -165,8 +186,10 @@ public sealed class TransferFunction : FunctionMessage
 
 /// <summary>DePinToken.transferFrom(address,address,uint256) (transaction).</summary>
 [Function("transferFrom", "bool")]
-public sealed class TransferFromFunction : FunctionMessage
+public sealed class TransferFromFunction : FunctionMessage, IAbiFunction
 {
+    public string AbiSignature => "transferFrom(address,address,uint256)";
+
     [Parameter("address", "from", 1)]
     public string From { get; set; } = "";
 

@@ -137,8 +137,11 @@ def main():
             kind = "view" if item["stateMutability"] in ("view", "pure") else "transaction"
             out.append(f"/// <summary>{contract}.{signature(item)} ({kind}).</summary>")
             out.append(f'[Function("{item["name"]}"{ret})]')
-            out.append(f"public sealed class {cls} : FunctionMessage")
+            out.append(f"public sealed class {cls} : FunctionMessage, IAbiFunction")
             out.append("{")
+            out.append(f'    public string AbiSignature => "{signature(item)}";')
+            if item["inputs"]:
+                out.append("")
             out += properties(item["inputs"], structs)
             out.append("}")
             out.append("")

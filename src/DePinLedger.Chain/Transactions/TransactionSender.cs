@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Numerics;
+using DePinLedger.Chain.Contracts;
 using DePinLedger.Chain.Errors;
 using DePinLedger.Chain.Rpc;
 using DePinLedger.Protocol.Encoding;
@@ -52,11 +53,11 @@ public sealed record SentTransaction(string Hash, ulong BlockNumber, BigInteger 
 /// <see cref="ContractRevertedException"/> before anything is signed), prices it as EIP-1559 (max fee = 2 × base fee +
 /// tip), takes the next nonce from an in-process counter shared by every sender of the same account and chain,
 /// signs locally, broadcasts with retries (a rebroadcast the node already knows counts as sent), and waits for the
-/// receipt. A mined transaction that reverted is replayed with eth_call at its block to decode the error.
+/// receipt (the counter is per endpoint, chain and account: one process, one next nonce). A mined transaction that reverted is replayed with eth_call at its block to decode the error.
 /// </summary>
 public sealed class TransactionSender(ChainConnection chain, Account account, TransactionOptions? options = null)
 {
-    private static readonly ConcurrentDictionary<(BigInteger Chain, string Address), NonceCounter> Nonces = new();
+    private static readonly ConcurrentDictionary<(string Rpc, BigInteger Chain, string Address), NonceCounter> Nonces = new();
 
     private readonly TransactionOptions _options = options ?? new TransactionOptions();
 
@@ -76,10 +77,11 @@ public sealed class TransactionSender(ChainConnection chain, Account account, Tr
         progress?.Report(new TransactionProgress(description, TransactionStage.Estimating, null, clock.Elapsed));
         CallInput call = function.CreateCallInput(contract);
         call.From = account.Address;
+        call.Data = AbiSelector.Fix(function, call.Data);
         BigInteger gas = await EstimateGasAsync(call, cancellation);
         (BigInteger maxFee, BigInteger tip) = await SuggestFeesAsync(cancellation);
 
-        NonceCounter counter = Nonces.GetOrAdd((chain.ChainId, account.Address.ToLowerInvariant()), _ => new NonceCounter());
+        NonceCounter counter = Nonces.GetOrAdd((chain.Options.Rpc.ToString(), chain.ChainId, account.Address.ToLowerInvariant()), _ => new NonceCounter());
         string hash;
         await counter.Lock.WaitAsync(cancellation);
         try
@@ -88,6 +90,7 @@ public sealed class TransactionSender(ChainConnection chain, Account account, Tr
                 () => chain.Web3.Eth.Transactions.GetTransactionCount.SendRequestAsync(account.Address, BlockParameter.CreatePending()), cancellation)).Value;
             TransactionInput input = function.CreateTransactionInput(contract);
             input.From = account.Address;
+            input.Data = AbiSelector.Fix(function, input.Data);
             input.Gas = new HexBigInteger(gas);
             input.MaxFeePerGas = new HexBigInteger(maxFee);
             input.MaxPriorityFeePerGas = new HexBigInteger(tip);
@@ -116,9 +119,6 @@ public sealed class TransactionSender(ChainConnection chain, Account account, Tr
         progress?.Report(new TransactionProgress(description, TransactionStage.Mined, hash, clock.Elapsed, (ulong)receipt.BlockNumber.Value));
         return new SentTransaction(hash, (ulong)receipt.BlockNumber.Value, receipt.GasUsed.Value, receipt);
     }
-
-    /// <summary>Forgets the cached nonces (tests that rewind the chain call this).</summary>
-    public static void ResetNonces() => Nonces.Clear();
 
     private async Task<BigInteger> EstimateGasAsync(CallInput call, CancellationToken cancellation)
     {

@@ -116,7 +116,6 @@ public sealed class AnvilChain : IAsyncDisposable
             // already gone
         }
         _process.Dispose();
-        TransactionSender.ResetNonces();
     }
 
     private async Task WaitReadyAsync()

@@ -1,0 +1,55 @@
+using DePinLedger.Chain.Tests.Support;
+using DePinLedger.Data;
+using DePinLedger.Data.Tests.Support;
+using DePinLedger.Indexer.Notifications;
+using Mediator;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace DePinLedger.Indexer.Tests;
+
+/// <summary>
+/// Another service reacts to "node staked" through the generated Mediator without the indexer knowing it, and sees
+/// the row already committed when its handler runs.
+/// </summary>
+public sealed class MediatorWiringTests
+{
+    [Fact]
+    public async Task NodeStaked_ReachesAHandler_AfterTheCommit()
+    {
+        await using AnvilChain anvil = await AnvilChain.StartAsync();
+        var scenario = new Scenario(anvil);
+        await scenario.RegisterAsync(1);
+        await scenario.ApproveAsync(1, anvil.Deployment.StakeManager);
+        await scenario.StakeAsync(1, 1_000);
+        await using TestDatabase db = await TestDatabase.PostgresAsync();
+        var services = new ServiceCollection();
+        services.AddSingleton(db.Options);
+        services.AddSingleton<StakeWatcher>();
+        services.AddMediator();
+        await using ServiceProvider provider = services.BuildServiceProvider();
+
+        await scenario.Indexer(db, publisher: provider.GetRequiredService<IPublisher>()).SyncAsync(default);
+
+        StakeWatcher watcher = provider.GetRequiredService<StakeWatcher>();
+        (NodeStaked seen, decimal committed) = Assert.Single(watcher.Seen);
+        Assert.Equal(AnvilChain.DevAddress(1).ToLowerInvariant(), seen.Node);
+        Assert.Equal(seen.ActiveStake, committed);
+    }
+}
+
+/// <summary>What a scheduler would keep: every stake change, with the stake the database held when told.</summary>
+public sealed class StakeWatcher
+{
+    public List<(NodeStaked, decimal)> Seen { get; } = [];
+}
+
+public sealed class NodeStakedHandler(StakeWatcher watcher, DatabaseOptions database) : INotificationHandler<NodeStaked>
+{
+    public async ValueTask Handle(NodeStaked notification, CancellationToken cancellationToken)
+    {
+        await using DePinDbContext db = database.CreateContext();
+        decimal stake = await db.Nodes.Where(n => n.Address == notification.Node).Select(n => n.ActiveStake).SingleAsync(cancellationToken);
+        watcher.Seen.Add((notification, stake));
+    }
+}
