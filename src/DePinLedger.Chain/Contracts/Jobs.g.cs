@@ -372,12 +372,23 @@ public sealed class CreditClaimedEvent : IEventDTO
 
     [Parameter("uint256", "amount", 2, false)]
     public BigInteger Amount { get; set; }
+
+    /// <summary>Decodes this event's log without reflection (every parameter is a static type).</summary>
+    public static CreditClaimedEvent DecodeLog(IReadOnlyList<string> topics, byte[] data) => new()
+    {
+        Recipient = AbiWord.Address(AbiWord.Topic(topics[1])),
+        Amount = AbiWord.UInt256(AbiWord.At(data, 0)),
+    };
 }
 
 /// <summary>JobMarket event EIP712DomainChanged().</summary>
 [Event("EIP712DomainChanged")]
 public sealed class EIP712DomainChangedEvent : IEventDTO
 {
+    /// <summary>Decodes this event's log without reflection (every parameter is a static type).</summary>
+    public static EIP712DomainChangedEvent DecodeLog(IReadOnlyList<string> topics, byte[] data) => new()
+    {
+    };
 }
 
 /// <summary>JobMarket event JobCreated(bytes32,address,bytes32,(bytes32,bytes32,uint32,uint32,uint32,uint64,uint8,uint96,uint64,bytes32)).</summary>
@@ -412,6 +423,15 @@ public sealed class JobFinalizedEvent : IEventDTO
 
     [Parameter("uint256", "toTreasury", 4, false)]
     public BigInteger ToTreasury { get; set; }
+
+    /// <summary>Decodes this event's log without reflection (every parameter is a static type).</summary>
+    public static JobFinalizedEvent DecodeLog(IReadOnlyList<string> topics, byte[] data) => new()
+    {
+        JobId = AbiWord.Bytes(AbiWord.Topic(topics[1])),
+        PaidMask = AbiWord.UInt8(AbiWord.At(data, 0)),
+        ToOperators = AbiWord.UInt256(AbiWord.At(data, 1)),
+        ToTreasury = AbiWord.UInt256(AbiWord.At(data, 2)),
+    };
 }
 
 /// <summary>JobMarket event JobFrozen(bytes32,uint16).</summary>
@@ -423,6 +443,13 @@ public sealed class JobFrozenEvent : IEventDTO
 
     [Parameter("uint16", "freezeCount", 2, false)]
     public ushort FreezeCount { get; set; }
+
+    /// <summary>Decodes this event's log without reflection (every parameter is a static type).</summary>
+    public static JobFrozenEvent DecodeLog(IReadOnlyList<string> topics, byte[] data) => new()
+    {
+        JobId = AbiWord.Bytes(AbiWord.Topic(topics[1])),
+        FreezeCount = AbiWord.UInt16(AbiWord.At(data, 0)),
+    };
 }
 
 /// <summary>JobMarket event JobRefunded(bytes32,address,uint256,uint8).</summary>
@@ -440,6 +467,15 @@ public sealed class JobRefundedEvent : IEventDTO
 
     [Parameter("uint8", "reason", 4, false)]
     public byte Reason { get; set; }
+
+    /// <summary>Decodes this event's log without reflection (every parameter is a static type).</summary>
+    public static JobRefundedEvent DecodeLog(IReadOnlyList<string> topics, byte[] data) => new()
+    {
+        JobId = AbiWord.Bytes(AbiWord.Topic(topics[1])),
+        Client = AbiWord.Address(AbiWord.Topic(topics[2])),
+        Amount = AbiWord.UInt256(AbiWord.At(data, 0)),
+        Reason = AbiWord.UInt8(AbiWord.At(data, 1)),
+    };
 }
 
 /// <summary>JobMarket event JobUnfrozen(bytes32,uint16).</summary>
@@ -451,6 +487,13 @@ public sealed class JobUnfrozenEvent : IEventDTO
 
     [Parameter("uint16", "freezeCount", 2, false)]
     public ushort FreezeCount { get; set; }
+
+    /// <summary>Decodes this event's log without reflection (every parameter is a static type).</summary>
+    public static JobUnfrozenEvent DecodeLog(IReadOnlyList<string> topics, byte[] data) => new()
+    {
+        JobId = AbiWord.Bytes(AbiWord.Topic(topics[1])),
+        FreezeCount = AbiWord.UInt16(AbiWord.At(data, 0)),
+    };
 }
 
 /// <summary>JobMarket event ReplicaProvenWrong(bytes32,uint8).</summary>
@@ -462,6 +505,13 @@ public sealed class ReplicaProvenWrongEvent : IEventDTO
 
     [Parameter("uint8", "replica", 2, false)]
     public byte Replica { get; set; }
+
+    /// <summary>Decodes this event's log without reflection (every parameter is a static type).</summary>
+    public static ReplicaProvenWrongEvent DecodeLog(IReadOnlyList<string> topics, byte[] data) => new()
+    {
+        JobId = AbiWord.Bytes(AbiWord.Topic(topics[1])),
+        Replica = AbiWord.UInt8(AbiWord.At(data, 0)),
+    };
 }
 
 /// <summary>JobMarket event ResultSubmitted(bytes32,uint8,bytes32,bytes32,uint32,(address,uint16,uint16,bytes32,bytes32,bytes32)[]).</summary>
@@ -508,6 +558,17 @@ public sealed class StagePaidEvent : IEventDTO
 
     [Parameter("uint256", "amount", 6, false)]
     public BigInteger Amount { get; set; }
+
+    /// <summary>Decodes this event's log without reflection (every parameter is a static type).</summary>
+    public static StagePaidEvent DecodeLog(IReadOnlyList<string> topics, byte[] data) => new()
+    {
+        JobId = AbiWord.Bytes(AbiWord.Topic(topics[1])),
+        Node = AbiWord.Address(AbiWord.Topic(topics[2])),
+        Operator = AbiWord.Address(AbiWord.Topic(topics[3])),
+        Replica = AbiWord.UInt8(AbiWord.At(data, 0)),
+        Stage = AbiWord.UInt8(AbiWord.At(data, 1)),
+        Amount = AbiWord.UInt256(AbiWord.At(data, 2)),
+    };
 }
 
 /// <summary>The Solidity struct JobInfo.</summary>

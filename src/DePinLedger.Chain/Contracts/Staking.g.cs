@@ -385,12 +385,22 @@ public sealed class DisputeGameSetEvent : IEventDTO
 {
     [Parameter("address", "disputeGame", 1, true)]
     public string DisputeGame { get; set; } = "";
+
+    /// <summary>Decodes this event's log without reflection (every parameter is a static type).</summary>
+    public static DisputeGameSetEvent DecodeLog(IReadOnlyList<string> topics, byte[] data) => new()
+    {
+        DisputeGame = AbiWord.Address(AbiWord.Topic(topics[1])),
+    };
 }
 
 /// <summary>StakeManager event EIP712DomainChanged().</summary>
 [Event("EIP712DomainChanged")]
 public sealed class EIP712DomainChangedEvent : IEventDTO
 {
+    /// <summary>Decodes this event's log without reflection (every parameter is a static type).</summary>
+    public static EIP712DomainChangedEvent DecodeLog(IReadOnlyList<string> topics, byte[] data) => new()
+    {
+    };
 }
 
 /// <summary>StakeManager event NodeFrozen(address,uint32).</summary>
@@ -402,6 +412,13 @@ public sealed class NodeFrozenEvent : IEventDTO
 
     [Parameter("uint32", "freezeCount", 2, false)]
     public uint FreezeCount { get; set; }
+
+    /// <summary>Decodes this event's log without reflection (every parameter is a static type).</summary>
+    public static NodeFrozenEvent DecodeLog(IReadOnlyList<string> topics, byte[] data) => new()
+    {
+        Node = AbiWord.Address(AbiWord.Topic(topics[1])),
+        FreezeCount = AbiWord.UInt32(AbiWord.At(data, 0)),
+    };
 }
 
 /// <summary>StakeManager event NodeRegistered(address,address,string,(uint32,uint32,uint32,uint16)).</summary>
@@ -430,6 +447,13 @@ public sealed class NodeUnfrozenEvent : IEventDTO
 
     [Parameter("uint32", "freezeCount", 2, false)]
     public uint FreezeCount { get; set; }
+
+    /// <summary>Decodes this event's log without reflection (every parameter is a static type).</summary>
+    public static NodeUnfrozenEvent DecodeLog(IReadOnlyList<string> topics, byte[] data) => new()
+    {
+        Node = AbiWord.Address(AbiWord.Topic(topics[1])),
+        FreezeCount = AbiWord.UInt32(AbiWord.At(data, 0)),
+    };
 }
 
 /// <summary>StakeManager event NodeUpdated(address,string,(uint32,uint32,uint32,uint16)).</summary>
@@ -470,6 +494,18 @@ public sealed class SlashedEvent : IEventDTO
 
     [Parameter("uint256", "burned", 7, false)]
     public BigInteger Burned { get; set; }
+
+    /// <summary>Decodes this event's log without reflection (every parameter is a static type).</summary>
+    public static SlashedEvent DecodeLog(IReadOnlyList<string> topics, byte[] data) => new()
+    {
+        Node = AbiWord.Address(AbiWord.Topic(topics[1])),
+        RewardRecipient = AbiWord.Address(AbiWord.Topic(topics[2])),
+        InfractionTime = AbiWord.UInt64(AbiWord.At(data, 0)),
+        FromActive = AbiWord.UInt256(AbiWord.At(data, 1)),
+        FromUnbonding = AbiWord.UInt256(AbiWord.At(data, 2)),
+        Reward = AbiWord.UInt256(AbiWord.At(data, 3)),
+        Burned = AbiWord.UInt256(AbiWord.At(data, 4)),
+    };
 }
 
 /// <summary>StakeManager event Staked(address,address,uint256,uint256).</summary>
@@ -487,6 +523,15 @@ public sealed class StakedEvent : IEventDTO
 
     [Parameter("uint256", "activeStake", 4, false)]
     public BigInteger ActiveStake { get; set; }
+
+    /// <summary>Decodes this event's log without reflection (every parameter is a static type).</summary>
+    public static StakedEvent DecodeLog(IReadOnlyList<string> topics, byte[] data) => new()
+    {
+        Node = AbiWord.Address(AbiWord.Topic(topics[1])),
+        Operator = AbiWord.Address(AbiWord.Topic(topics[2])),
+        Amount = AbiWord.UInt256(AbiWord.At(data, 0)),
+        ActiveStake = AbiWord.UInt256(AbiWord.At(data, 1)),
+    };
 }
 
 /// <summary>StakeManager event UnbondRequested(address,uint256,uint64,uint64,uint256).</summary>
@@ -507,6 +552,16 @@ public sealed class UnbondRequestedEvent : IEventDTO
 
     [Parameter("uint256", "activeStake", 5, false)]
     public BigInteger ActiveStake { get; set; }
+
+    /// <summary>Decodes this event's log without reflection (every parameter is a static type).</summary>
+    public static UnbondRequestedEvent DecodeLog(IReadOnlyList<string> topics, byte[] data) => new()
+    {
+        Node = AbiWord.Address(AbiWord.Topic(topics[1])),
+        Amount = AbiWord.UInt256(AbiWord.At(data, 0)),
+        StartedAt = AbiWord.UInt64(AbiWord.At(data, 1)),
+        ReleaseAt = AbiWord.UInt64(AbiWord.At(data, 2)),
+        ActiveStake = AbiWord.UInt256(AbiWord.At(data, 3)),
+    };
 }
 
 /// <summary>StakeManager event Withdrawn(address,address,uint256).</summary>
@@ -521,6 +576,14 @@ public sealed class WithdrawnEvent : IEventDTO
 
     [Parameter("uint256", "amount", 3, false)]
     public BigInteger Amount { get; set; }
+
+    /// <summary>Decodes this event's log without reflection (every parameter is a static type).</summary>
+    public static WithdrawnEvent DecodeLog(IReadOnlyList<string> topics, byte[] data) => new()
+    {
+        Node = AbiWord.Address(AbiWord.Topic(topics[1])),
+        Operator = AbiWord.Address(AbiWord.Topic(topics[2])),
+        Amount = AbiWord.UInt256(AbiWord.At(data, 0)),
+    };
 }
 
 /// <summary>The Solidity struct HardwareProfile.</summary>

@@ -212,12 +212,24 @@ public sealed class ApprovalEvent : IEventDTO
 
     [Parameter("uint256", "value", 3, false)]
     public BigInteger Value { get; set; }
+
+    /// <summary>Decodes this event's log without reflection (every parameter is a static type).</summary>
+    public static ApprovalEvent DecodeLog(IReadOnlyList<string> topics, byte[] data) => new()
+    {
+        Owner = AbiWord.Address(AbiWord.Topic(topics[1])),
+        Spender = AbiWord.Address(AbiWord.Topic(topics[2])),
+        Value = AbiWord.UInt256(AbiWord.At(data, 0)),
+    };
 }
 
 /// <summary>DePinToken event EIP712DomainChanged().</summary>
 [Event("EIP712DomainChanged")]
 public sealed class EIP712DomainChangedEvent : IEventDTO
 {
+    /// <summary>Decodes this event's log without reflection (every parameter is a static type).</summary>
+    public static EIP712DomainChangedEvent DecodeLog(IReadOnlyList<string> topics, byte[] data) => new()
+    {
+    };
 }
 
 /// <summary>DePinToken event Transfer(address,address,uint256).</summary>
@@ -232,4 +244,12 @@ public sealed class TransferEvent : IEventDTO
 
     [Parameter("uint256", "value", 3, false)]
     public BigInteger Value { get; set; }
+
+    /// <summary>Decodes this event's log without reflection (every parameter is a static type).</summary>
+    public static TransferEvent DecodeLog(IReadOnlyList<string> topics, byte[] data) => new()
+    {
+        From = AbiWord.Address(AbiWord.Topic(topics[1])),
+        To = AbiWord.Address(AbiWord.Topic(topics[2])),
+        Value = AbiWord.UInt256(AbiWord.At(data, 0)),
+    };
 }

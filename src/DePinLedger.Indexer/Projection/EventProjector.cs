@@ -18,7 +18,7 @@ namespace DePinLedger.Indexer.Projection;
 /// a job or a model), applied in (block, log index) order: that is what lets a rollback delete a subject's rows and
 /// replay its remaining events through this same code. Works on the caller's context and transaction.
 /// </summary>
-internal sealed class EventProjector(DePinDbContext db)
+internal sealed class EventProjector(DePinDbContext db, AppendOnlyRows rows)
 {
     /// <summary>The subject whose rows an event derives (node address, job id or model id), or "" for none.</summary>
     public static string SubjectOf(DecodedEvent decoded) => decoded.Event switch
@@ -73,7 +73,7 @@ internal sealed class EventProjector(DePinDbContext db)
                 NodeRecord node = await NodeAsync(e.Node, cancellation);
                 node.ActiveStake = Amount(e.ActiveStake);
                 node.UpdatedBlock = block;
-                db.StakeChanges.Add(Change(raw, node.Address, StakeChangeKind.Staked, e.Amount, e.ActiveStake, time));
+                rows.StakeChanges.Add(Change(raw, node.Address, StakeChangeKind.Staked, e.Amount, e.ActiveStake, time));
                 return new NodeStaked(source, node.Address, Address(e.Operator), Amount(e.Amount), node.ActiveStake);
             }
             case S.UnbondRequestedEvent e:
@@ -89,7 +89,7 @@ internal sealed class EventProjector(DePinDbContext db)
                     db.UnbondingEntries.Add(new UnbondingEntry { Node = node.Address, StartedAt = started, ReleaseAt = Time(e.ReleaseAt), Amount = Amount(e.Amount), BlockNumber = block });
                 else
                     entry.Amount += Amount(e.Amount);
-                db.StakeChanges.Add(Change(raw, node.Address, StakeChangeKind.UnbondRequested, e.Amount, e.ActiveStake, time));
+                rows.StakeChanges.Add(Change(raw, node.Address, StakeChangeKind.UnbondRequested, e.Amount, e.ActiveStake, time));
                 return new UnbondRequested(source, node.Address, Amount(e.Amount), Time(e.ReleaseAt), node.ActiveStake);
             }
             case S.WithdrawnEvent e:
@@ -100,7 +100,7 @@ internal sealed class EventProjector(DePinDbContext db)
                 // The contract pays every entry released by now, oldest first.
                 foreach (UnbondingEntry entry in (await PendingEntriesAsync(node.Address, cancellation)).Where(u => u.ReleaseAt <= time))
                     entry.Status = UnbondingStatus.Withdrawn;
-                db.StakeChanges.Add(Change(raw, node.Address, StakeChangeKind.Withdrawn, e.Amount, ToBig(node.ActiveStake), time));
+                rows.StakeChanges.Add(Change(raw, node.Address, StakeChangeKind.Withdrawn, e.Amount, ToBig(node.ActiveStake), time));
                 return new StakeWithdrawn(source, node.Address, Address(e.Operator), Amount(e.Amount));
             }
             case S.SlashedEvent e:
@@ -124,7 +124,7 @@ internal sealed class EventProjector(DePinDbContext db)
                     TxHash = raw.TxHash, LogIndex = raw.LogIndex, Node = node.Address, RewardRecipient = Address(e.RewardRecipient), InfractionTime = infraction,
                     FromActive = Amount(e.FromActive), FromUnbonding = Amount(e.FromUnbonding), Reward = Amount(e.Reward), Burned = Amount(e.Burned), BlockNumber = block,
                 });
-                db.StakeChanges.Add(Change(raw, node.Address, StakeChangeKind.Slashed, e.FromActive + e.FromUnbonding, ToBig(node.ActiveStake), time));
+                rows.StakeChanges.Add(Change(raw, node.Address, StakeChangeKind.Slashed, e.FromActive + e.FromUnbonding, ToBig(node.ActiveStake), time));
                 return new NodeSlashed(source, node.Address, Address(e.RewardRecipient), Amount(e.FromActive + e.FromUnbonding), Amount(e.Reward), Amount(e.Burned));
             }
             case S.NodeFrozenEvent e:

@@ -154,19 +154,25 @@ public sealed partial class ChainIndexer(
         await using IDbContextTransaction tx = await db.Database.BeginTransactionAsync(cancellation);
         var existing = (await db.ChainEvents.Where(e => e.BlockNumber >= from && e.BlockNumber <= to).Select(e => new { e.TxHash, e.LogIndex }).ToListAsync(cancellation))
             .Select(k => (k.TxHash, k.LogIndex)).ToHashSet();
-        var projector = new EventProjector(db);
+        var rows = new AppendOnlyRows();
+        var projector = new EventProjector(db, rows);
         var notifications = new List<IChainNotification>(logs.Length);
-        foreach (FilterLog log in logs.OrderBy(l => (long)l.BlockNumber.Value).ThenBy(l => (long)l.LogIndex.Value))
+        FilterLog[] fresh = [.. logs.OrderBy(l => (long)l.BlockNumber.Value).ThenBy(l => (long)l.LogIndex.Value)
+            .Where(l => existing.Add((l.TransactionHash.ToLowerInvariant(), (int)l.LogIndex.Value)))]; // already indexed: a replay changes nothing
+        // ABI decoding is pure CPU work: spread it over the cores, then project in chain order.
+        var decoded = new DecodedEvent?[fresh.Length];
+        Parallel.For(0, fresh.Length, new ParallelOptions { CancellationToken = cancellation },
+            i => decoded[i] = ContractEvents.Decode(_contracts[fresh[i].Address], TopicsOf(fresh[i]), fresh[i].Data));
+        for (int i = 0; i < fresh.Length; i++)
         {
-            var raw = ToRaw(log);
-            if (!existing.Add((raw.TxHash, raw.LogIndex))) continue; // already indexed: a replay changes nothing
-            DecodedEvent? decoded = ContractEvents.Decode(_contracts[log.Address], TopicsOf(log), log.Data);
-            raw.EventName = decoded?.Name ?? "unknown";
-            raw.Subject = decoded is null ? "" : EventProjector.SubjectOf(decoded);
-            db.ChainEvents.Add(raw);
+            ChainEvent raw = ToRaw(fresh[i]);
+            raw.EventName = decoded[i]?.Name ?? "unknown";
+            raw.Subject = decoded[i] is { } d ? EventProjector.SubjectOf(d) : "";
+            rows.Events.Add(raw);
             DateTimeOffset time = DateTimeOffset.FromUnixTimeSeconds((long)headers[raw.BlockNumber].Timestamp.Value);
-            if (decoded is not null) notifications.Add(await projector.ApplyAsync(raw, decoded, time, cancellation));
+            if (decoded[i] is { } e) notifications.Add(await projector.ApplyAsync(raw, e, time, cancellation));
         }
+        await rows.FlushAsync(db, cancellation);
         await db.IndexedBlocks.Where(b => b.Number >= from && b.Number <= to).ExecuteDeleteAsync(cancellation);
         foreach (BlockWithTransactionHashes h in headers.Values)
         {
@@ -219,7 +225,8 @@ public sealed partial class ChainIndexer(
         List<string> subjects = await db.ChainEvents.Where(e => e.BlockNumber > keep && e.Subject != "").Select(e => e.Subject).Distinct().ToListAsync(cancellation);
         int removed = await db.ChainEvents.Where(e => e.BlockNumber > keep).ExecuteDeleteAsync(cancellation);
         await db.IndexedBlocks.Where(b => b.Number > keep).ExecuteDeleteAsync(cancellation);
-        var projector = new EventProjector(db);
+        var rows = new AppendOnlyRows();
+        var projector = new EventProjector(db, rows);
         await projector.DeleteDerivedAsync(subjects, cancellation);
 
         // Replay what remains of those subjects, in chain order, through the same projection.
@@ -231,6 +238,7 @@ public sealed partial class ChainIndexer(
             DecodedEvent? decoded = ContractEvents.Decode(_contracts[raw.Contract], raw.Topics.Split(','), raw.Data);
             if (decoded is not null) await projector.ApplyAsync(raw, decoded, times[raw.BlockNumber], cancellation);
         }
+        await rows.FlushAsync(db, cancellation);
         await SaveCursorAsync(db, keep, ancestor.Hash, cancellation);
         await db.SaveChangesAsync(cancellation);
         await tx.CommitAsync(cancellation);
