@@ -35,8 +35,11 @@ public sealed record PipelineOptions
 /// <summary>A stage receipt as the worker signed it, checked by the runner (signer recovered, roots chained).</summary>
 public sealed record SignedStageReceipt(StageReceipt Receipt, byte[] Signature, string Signer, Uri Endpoint);
 
-/// <summary>Latency statistics and incidents of one stage.</summary>
-public sealed record StageStats(int Stage, int TimedSteps, double MeanMs, double StdDevMs, int Hedges, int HedgeWins, int Failovers, Uri FinalEndpoint);
+/// <summary>
+/// Latency statistics and incidents of one stage: decode step latency as the runner saw it (mean and σ over the recent
+/// window, what hedging uses) and the mean compute time the workers reported for those steps (the rest is transport).
+/// </summary>
+public sealed record StageStats(int Stage, int TimedSteps, double MeanMs, double StdDevMs, double MeanComputeMs, int Hedges, int HedgeWins, int Failovers, Uri FinalEndpoint);
 
 /// <summary>What a pipeline run produced: the same fields a single-process generation commits to, plus receipts and statistics.</summary>
 public sealed record PipelineResult(

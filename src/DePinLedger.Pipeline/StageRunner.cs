@@ -15,6 +15,8 @@ internal sealed class StageRunner : IDisposable
     private readonly byte[] _hidden;       // other stages: the hidden vector received at each position (packed big-endian)
     private readonly byte[] _leaves;       // the stage's leaves, n per position
     private readonly Queue<double> _latencies = new();
+    private double _computeMs;
+    private int _computeSteps;
     private int _active;
 
     public StageRunner(int index, StageRoute route, PipelineJob job, PipelineOptions options, int maxPositions, int layers, int dim, string modelId)
@@ -88,7 +90,12 @@ internal sealed class StageRunner : IDisposable
             try
             {
                 (ForwardReply reply, StageReplica winner) = await RaceAsync(primary, first, start, count, cancellation);
-                if (count == 1) Record(clock.Elapsed.TotalMilliseconds);
+                if (count == 1)
+                {
+                    Record(clock.Elapsed.TotalMilliseconds);
+                    _computeMs += reply.ComputeMicros / 1000.0;
+                    _computeSteps++;
+                }
                 Accept(start, count, reply, winner.Endpoint);
                 return reply;
             }
@@ -150,7 +157,7 @@ internal sealed class StageRunner : IDisposable
     public StageStats Stats()
     {
         (double mean, double sd) = _latencies.Count > 0 ? MeanAndDeviation() : (0, 0);
-        return new StageStats(Index, _latencies.Count, mean, sd, Hedges, HedgeWins, Failovers, Active.Endpoint);
+        return new StageStats(Index, _latencies.Count, mean, sd, _computeSteps > 0 ? _computeMs / _computeSteps : 0, Hedges, HedgeWins, Failovers, Active.Endpoint);
     }
 
     private (double Mean, double Sd) MeanAndDeviation()

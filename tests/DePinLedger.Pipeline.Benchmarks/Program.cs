@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using DePinLedger.Chain.Wallet;
+using DePinLedger.Inference.Commitments;
+using DePinLedger.Inference.Engine;
+using DePinLedger.Inference.Import;
+using DePinLedger.Inference.Model;
+using DePinLedger.Pipeline;
+using DePinLedger.Worker.Contracts;
+using Grpc.Net.Client;
+
+// Usage: dotnet DePinLedger.Pipeline.Benchmarks.dll MODEL STAGES [TOKENS]
+//   MODEL: a .dplm file or a checkpoint with its tokenizer beside it (e.g. one written by 'depin model synth').
+// Starts STAGES real `depin worker` processes on loopback splitting the layers evenly, runs the same greedy job
+// through them and through the single-process Generator (same process, same run), checks that the results are
+// identical, and prints tokens/s and the latency model: per token ≈ Σ stage compute + (STAGES + 1) hops × RTT.
+if (args.Length < 2 || !int.TryParse(args[1], CultureInfo.InvariantCulture, out int stageCount) || stageCount < 1)
+{
+    Console.Error.WriteLine("usage: DePinLedger.Pipeline.Benchmarks MODEL STAGES [TOKENS]");
+    return 2;
+}
+int tokens = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 64;
+string modelPath = Path.GetFullPath(args[0]);
+IntegerModel model = ModelResolver.FromPath(modelPath).Load();
+int layers = model.Config.Layers;
+if (stageCount > layers) throw new ArgumentException($"the model has {layers} layers");
+int[] prompt = [1, .. Enumerable.Range(0, 7).Select(i => 300 + i * 11 % Math.Max(1, model.Config.VocabSize - 300))];
+
+string root = Directory.CreateTempSubdirectory("depin-pipeline-bench-").FullName;
+string keystore = Path.Combine(root, "keystore"), passFile = Path.Combine(root, "pass.txt");
+File.WriteAllText(passFile, "benchmark\n");
+new Keystore(keystore).Save(Convert.FromHexString("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"), "benchmark", scryptN: 1024);
+
+var workers = new List<Process>();
+var route = new List<StageRoute>();
+try
+{
+    int first = 0;
+    for (int s = 0; s < stageCount; s++)
+    {
+        int count = layers / stageCount + (s < layers % stageCount ? 1 : 0);
+        (Process process, Uri address) = await StartWorkerAsync(modelPath, first, first + count - 1, keystore, passFile, Path.Combine(root, "traces" + s));
+        workers.Add(process);
+        route.Add(new StageRoute(first, first + count - 1, [address]));
+        first += count;
+    }
+
+    // Round-trip time of one small call, the "hop" of the latency model.
+    double rttMs;
+    using (var channel = GrpcChannel.ForAddress(route[0].Endpoints[0]))
+    {
+        var client = new Worker.WorkerClient(channel);
+        for (int i = 0; i < 20; i++) await client.InfoAsync(new InfoRequest());
+        var rtt = Stopwatch.StartNew();
+        for (int i = 0; i < 200; i++) await client.InfoAsync(new InfoRequest());
+        rttMs = rtt.Elapsed.TotalMilliseconds / 200;
+    }
+
+    var job = new PipelineJob(Keccak256.Hash(Encoding.UTF8.GetBytes("bench")), 0, prompt, tokens, SamplingParams.Greedy, 31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3");
+    var runner = new PipelineRunner(new PipelineOptions { Hedging = false });
+    // Warm-up: a whole job, so that every worker's hot loops are tiered up before the measured run (JIT, connections).
+    await runner.RunAsync(route, job with { JobId = Keccak256.Hash(Encoding.UTF8.GetBytes("warm-up")) });
+    PipelineResult piped = await runner.RunAsync(route, job);
+
+    int positions = Math.Min(model.Config.SeqLen, prompt.Length + tokens - 1);
+    using var generator = new Generator(model, positions);
+    generator.Generate(prompt, tokens, SamplingParams.Greedy, generator.NewTrace()); // warm-up, as for the pipeline
+    TraceRecorder trace = generator.NewTrace();
+    GenerationResult single = generator.Generate(prompt, tokens, SamplingParams.Greedy, trace);
+
+    bool identical = single.OutputTokens.SequenceEqual(piped.OutputTokens) && single.TraceRoot == piped.TraceRoot;
+    double perTokenMs = piped.DecodeTime.TotalMilliseconds / Math.Max(1, piped.OutputTokens.Count - 1);
+    double computeMs = piped.Stages.Sum(s => s.MeanComputeMs);
+    double predictedMs = computeMs + (stageCount + 1) * rttMs;
+    Console.WriteLine($"model {Path.GetFileName(modelPath)}: {layers} layers, dim {model.Config.Dim}; {stageCount} stages; {piped.OutputTokens.Count} tokens; identical {identical}");
+    Console.WriteLine($"single process: {single.DecodeTokensPerSecond:F2} tok/s decode");
+    Console.WriteLine($"pipeline:       {piped.DecodeTokensPerSecond:F2} tok/s decode ({100 * piped.DecodeTokensPerSecond / single.DecodeTokensPerSecond:F1}% of single process)");
+    Console.WriteLine($"latency model:  per token {perTokenMs:F2} ms measured; predicted {predictedMs:F2} ms = compute {computeMs:F2} ms + {stageCount + 1} hops × RTT {rttMs:F3} ms; error {100 * (predictedMs - perTokenMs) / perTokenMs:F1}%");
+    foreach (StageStats s in piped.Stages)
+        Console.WriteLine($"  stage {s.Stage}: step {s.MeanMs:F2} ± {s.StdDevMs:F2} ms, compute {s.MeanComputeMs:F2} ms");
+    return identical ? 0 : 1;
+}
+finally
+{
+    foreach (Process worker in workers)
+    {
+        if (!worker.HasExited) worker.Kill();
+        worker.WaitForExit(5000);
+        worker.Dispose();
+    }
+    Directory.Delete(root, recursive: true);
+}
+
+static async Task<(Process, Uri)> StartWorkerAsync(string model, int first, int last, string keystore, string passFile, string traces)
+{
+    string dll = Path.Combine(AppContext.BaseDirectory, "depin.dll");
+    var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
+    {
+        RedirectStandardOutput = true,
+        UseShellExecute = false,
+    };
+    foreach (string a in (string[])["exec", dll, "worker", "--model", model, "--layers", $"{first}-{last}", "--port", "0", "--host", "127.0.0.1",
+                 "--keystore", keystore, "--passphrase-file", passFile, "--trace-dir", traces])
+        start.ArgumentList.Add(a);
+    Process process = Process.Start(start) ?? throw new InvalidOperationException("could not start depin");
+    while (await process.StandardOutput.ReadLineAsync() is { } line)
+    {
+        const string prefix = "worker listening on ";
+        if (line.StartsWith(prefix, StringComparison.Ordinal)) return (process, new Uri(line[prefix.Length..].Split(' ')[0]));
+    }
+    throw new InvalidOperationException($"worker {first}-{last} exited with {process.ExitCode}");
+}
