@@ -52,6 +52,7 @@ public static class DepinCli
             NodeCommands.Create(context),
             WorkerCommand.Create(context),
             ConformanceCommand.Create(context),
+            DbCommands.Create(context),
         };
         root.WithExamples(
             "depin infer --model stories260K --prompt \"Once upon a time\"",
