@@ -66,7 +66,8 @@ public sealed class PipelineTests(PipelineFixture fixture, ITestOutputHelper out
         using WorkerProcess victim = await WorkerProcess.StartAsync(fixture.Node, "2-3");
 
         int seen = 0;
-        PipelineResult result = await new PipelineRunner().RunAsync(fixture.Route(victim.Address, fixture.Stage1Spare.Address),
+        // No hedging here: on a loaded machine a spurious hedge could move the stage off the victim before the kill.
+        PipelineResult result = await new PipelineRunner(new PipelineOptions { Hedging = false }).RunAsync(fixture.Route(victim.Address, fixture.Stage1Spare.Address),
             PipelineFixture.Job(fixture.Prompt, Tokens, sampling, 9), _ =>
             {
                 if (++seen == 10) victim.Kill(); // a real SIGKILL of the middle stage's worker
@@ -101,8 +102,9 @@ public sealed class PipelineTests(PipelineFixture fixture, ITestOutputHelper out
         StageStats middle = result.Stages[1];
         Assert.True(middle.Hedges >= 1 && middle.HedgeWins >= 1, $"hedges {middle.Hedges}, wins {middle.HedgeWins}");
         Assert.Equal(fixture.Stage1Spare.Address, middle.FinalEndpoint);
-        // Unhedged, the 30 slow steps would cost 12 s; hedged, one slow step's wait (the threshold) and the replay.
-        Assert.True(result.DecodeTime < TimeSpan.FromMilliseconds(3 * delayMs), $"decode took {result.DecodeTime.TotalMilliseconds:F0} ms");
+        // Unhedged, the 30 slow steps would cost 12 s or more; hedged, about one threshold wait and a replay
+        // (≈ 0.5 s on an idle machine; the bound leaves room for a loaded 2-core machine).
+        Assert.True(result.DecodeTime < TimeSpan.FromMilliseconds(10 * delayMs), $"decode took {result.DecodeTime.TotalMilliseconds:F0} ms");
         output.WriteLine($"hedged run: decode {result.DecodeTime.TotalMilliseconds:F0} ms, total {elapsed.TotalMilliseconds:F0} ms, middle stage {middle.MeanMs:F2}±{middle.StdDevMs:F2} ms, hedges {middle.Hedges}");
     }
 }

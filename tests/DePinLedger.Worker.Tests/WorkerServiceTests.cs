@@ -159,7 +159,7 @@ public sealed class WorkerServiceTests(PipelineFixture fixture)
         (GenerationResult expected, IReadOnlyList<Hash32> leaves) = fixture.Reference(fixture.Prompt, 20, sampling);
         using WorkerProcess crashing = await WorkerProcess.StartAsync(fixture.Node, "4-4", "--fault-crash-at-step", "6");
         IReadOnlyList<StageRoute> route = [.. fixture.Route().Take(2), new StageRoute(4, 4, [crashing.Address, fixture.Stage2.Address])];
-        PipelineResult result = await new PipelineRunner().RunAsync(route, PipelineFixture.Job(fixture.Prompt, 20, sampling, 55));
+        PipelineResult result = await new PipelineRunner(new PipelineOptions { Hedging = false }).RunAsync(route, PipelineFixture.Job(fixture.Prompt, 20, sampling, 55));
 
         Assert.True(crashing.HasExited);
         Assert.Equal(expected.OutputTokens, result.OutputTokens);
