@@ -119,6 +119,20 @@ public sealed class OperatorCommandsTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Node_StatusOfAnyNode_NeedsNoKeystore()
+    {
+        Import(1).AssertOk();
+        Node("register", "--endpoint", "https://a").AssertOk();
+
+        CliResult status = Cli.Run("node", "status", "--node", AnvilChain.DevAddress(1), "--rpc", _anvil.Rpc.ToString(), "--deployment", _deployment,
+            "--keystore", _folder.File("empty"), "--json");
+
+        status.AssertOk();
+        Assert.True(status.Json().GetProperty("registered").GetBoolean());
+        Assert.False(status.Json().GetProperty("eligible").GetBoolean());
+    }
+
+    [Fact]
     public void Node_StakeNotRegistered_Refused()
     {
         Import(1).AssertOk();

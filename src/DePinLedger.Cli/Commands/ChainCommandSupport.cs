@@ -122,8 +122,13 @@ internal static class ChainCommandSupport
     public static IProgress<TransactionProgress>? Progress(CliContext context)
     {
         if (!ReferenceEquals(context.Error, Console.Error) || Console.IsErrorRedirected) return null;
-        return new Progress<TransactionProgress>(p =>
+        IAnsiConsole stderr = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        int lastSecond = -1;
+        return new SynchronousProgress(p =>
         {
+            // One "waiting" line per second, not one per poll.
+            if (p.Stage == TransactionStage.Waiting && (int)p.Elapsed.TotalSeconds == lastSecond) return;
+            lastSecond = (int)p.Elapsed.TotalSeconds;
             string line = p.Stage switch
             {
                 TransactionStage.Estimating => $"{p.Description}: estimating gas",
@@ -131,8 +136,14 @@ internal static class ChainCommandSupport
                 TransactionStage.Waiting => $"{p.Description}: waiting for {p.Hash} ({p.Elapsed.TotalSeconds:0} s)",
                 _ => $"{p.Description}: mined in block {p.Block} ({p.Elapsed.TotalSeconds:0.0} s)",
             };
-            AnsiConsole.Console.MarkupLine($"[grey]{Markup.Escape(line)}[/]");
+            stderr.MarkupLine($"[grey]{Markup.Escape(line)}[/]");
         });
+    }
+
+    /// <summary>Reports on the sender's thread, so the lines come out in order.</summary>
+    private sealed class SynchronousProgress(Action<TransactionProgress> report) : IProgress<TransactionProgress>
+    {
+        public void Report(TransactionProgress value) => report(value);
     }
 }
 

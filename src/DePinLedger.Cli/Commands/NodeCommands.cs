@@ -68,11 +68,17 @@ internal static class NodeCommands
         /// <summary>Unlocks the account, connects, checks the deployment against the chain and reads the token.</summary>
         public async Task<NodeOperator> OperatorAsync(ParseResult parsed, bool unlock, CancellationToken cancellation)
         {
-            KeystoreAccount keyFile = OpenKeystore(parsed.GetValue(Keystore)).Find(parsed.GetValue(Account));
-            // Reads need no key: a read-only verb signs with a throwaway key that never sends anything.
-            byte[] key = unlock
-                ? Chain.Wallet.Keystore.Unlock(keyFile, ReadPassphrase(parsed.GetValue(PassphraseFile), parsed.GetValue(PassphraseEnv), $"unlock {keyFile.Address}")).ExportPrivateKey()
-                : System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+            // Reads need no key (nor a keystore): a read-only verb holds a throwaway key that never sends anything.
+            byte[] key;
+            if (unlock)
+            {
+                KeystoreAccount keyFile = OpenKeystore(parsed.GetValue(Keystore)).Find(parsed.GetValue(Account));
+                key = Chain.Wallet.Keystore.Unlock(keyFile, ReadPassphrase(parsed.GetValue(PassphraseFile), parsed.GetValue(PassphraseEnv), $"unlock {keyFile.Address}")).ExportPrivateKey();
+            }
+            else
+            {
+                key = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+            }
             var options = new ChainOptions { Rpc = new Uri(RpcOf(parsed)) };
             BigInteger chainId = (await ChainConnection.ConnectAsync(options, null, cancellation)).ChainId;
             var account = new Account(key, chainId);
