@@ -108,6 +108,7 @@ public sealed class WorkerGrpcService(WorkerNode node, ILogger<WorkerGrpcService
         ForwardResult result;
         try
         {
+            if (session.Ended) throw new RpcException(new Status(StatusCode.NotFound, $"session {session.Id} has ended"));
             result = session.Forward(new ForwardBatch(request.StartPosition, count, request.Tokens, request.Hidden.Memory, request.ForcedNext));
         }
         catch (SessionStateException e)
@@ -140,12 +141,13 @@ public sealed class WorkerGrpcService(WorkerNode node, ILogger<WorkerGrpcService
         int positions = session.Length;
         try
         {
+            if (session.Ended) throw new RpcException(new Status(StatusCode.NotFound, $"session {session.Id} has ended"));
             signed = session.Close(node.Key);
         }
         finally
         {
-            session.Gate.Release();
             node.Remove(session);
+            session.Gate.Release();
         }
         StageReceipt r = signed.receipt;
         WorkerLog.SessionClosed(logger, session.Id, positions, r.TraceRoot.ToString());

@@ -79,8 +79,11 @@ public sealed class StageSession : IDisposable
 
     public DateTime LastUsed { get; private set; }
 
-    /// <summary>Serializes calls on this session.</summary>
+    /// <summary>Serializes calls on this session. Never disposed: a call may still be waiting on it when the session ends.</summary>
     public SemaphoreSlim Gate { get; } = new(1, 1);
+
+    /// <summary>Set (under the gate) when the session was closed or dropped; later calls find nothing.</summary>
+    public bool Ended { get; private set; }
 
     public static long KvBytes(ModelConfig config, int layerCount, int maxPositions) => 2L * layerCount * maxPositions * config.KvDim * sizeof(int);
 
@@ -151,10 +154,10 @@ public sealed class StageSession : IDisposable
 
     public void Dispose()
     {
+        Ended = true;
         foreach (LayerSpan block in _blocks) block.Dispose();
         _head?.Dispose();
         _sink.Dispose();
-        Gate.Dispose();
     }
 }
 

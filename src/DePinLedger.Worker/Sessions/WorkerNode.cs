@@ -75,8 +75,15 @@ public sealed class WorkerNode(IntegerModel model, NodeKey key, WorkerOptions op
         foreach (StageSession session in _sessions.Values)
         {
             if (now - session.LastUsed < Options.SessionIdleTimeout || !session.Gate.Wait(0)) continue;
-            Remove(session);
-            dropped++;
+            try
+            {
+                Remove(session);
+                dropped++;
+            }
+            finally
+            {
+                session.Gate.Release();
+            }
         }
         return dropped;
     }
