@@ -34,7 +34,7 @@ public class DatabaseTests
         {
             write.Nodes.Add(new NodeRecord { Address = "0xabc", Operator = "0xdef", Endpoint = "https://n", ActiveStake = max96, RegisteredAt = at });
             write.StakeChanges.Add(new StakeChange { TxHash = "0x01", LogIndex = 3, Node = "0xabc", Kind = StakeChangeKind.UnbondRequested, Amount = 1, Timestamp = at });
-            write.Jobs.Add(new JobRecord { JobId = "0x02", Status = JobStatus.Refunded, RefundReason = RefundReason.ReplicasDisagree, Fee = max96, Seed = ulong.MaxValue, Deadline = at, CreatedAt = at });
+            write.Jobs.Add(new JobRecord { JobId = "0x02", Status = JobStatus.Refunded, RefundReason = RefundReason.AllReplicasWrong, Fee = max96, Seed = ulong.MaxValue, Deadline = at, CreatedAt = at });
             write.Heartbeats.Add(new Heartbeat { Node = "0xabc", At = at, LatencyMicros = 900 });
             write.IndexedBlocks.Add(new IndexedBlock { Number = 7, Hash = "0xh", ParentHash = "0xp", Timestamp = at });
             await write.SaveChangesAsync();
@@ -49,7 +49,7 @@ public class DatabaseTests
         Assert.Equal(at, node.RegisteredAt);
         Assert.Equal(max96, job.Fee);
         Assert.Equal((decimal)ulong.MaxValue, job.Seed);
-        Assert.Equal(RefundReason.ReplicasDisagree, job.RefundReason);
+        Assert.Equal(RefundReason.AllReplicasWrong, job.RefundReason);
         Assert.Equal("UnbondRequested", kind);
         Assert.Equal(1, await read.Heartbeats.CountAsync(h => h.At >= at));
     }

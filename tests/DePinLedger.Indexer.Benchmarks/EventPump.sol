@@ -3,7 +3,7 @@ pragma solidity ^0.8.28;
 
 // Benchmark load generator: registers itself as a node and stakes 1 unit per iteration, so one transaction emits
 // `n` StakeManager.Staked events and `n` token Transfer events. Compiled bytecode is in EventPump.bin
-// (solc 0.8.37 from node_modules, optimizer 200 runs): regenerate with `node compile-pump.js` after a change.
+// (solc 0.8.37 from node_modules, optimizer 200 runs): regenerate with `node compile-sol.js EventPump.sol` after a change.
 
 interface IPumpToken {
     function approve(address spender, uint256 amount) external returns (bool);

@@ -57,7 +57,7 @@ internal sealed class Scenario(AnvilChain anvil)
         "0x" + Convert.ToHexStringLower(new StakeFunction { Node = AnvilChain.DevAddress(dev), Amount = units }.GetCallData());
 
     /// <summary>Registers a 2-layer model, creates a job from <paramref name="client"/>, has node <paramref name="node"/> submit a signed one-stage result, waits out the challenge window and finalizes.</summary>
-    public async Task<Bytes32> RunJobAsync(int client, int node)
+    public async Task<Bytes32> RunJobAsync(int client, int node, bool finalize = true)
     {
         Bytes32 modelId = Keccak.Hash("stories260K@1");
         await (await Sender(0)).SendAsync(anvil.Deployment.ModelRegistry, new RegisterModelFunction
@@ -93,6 +93,7 @@ internal sealed class Scenario(AnvilChain anvil)
                 },
             ],
         }, "submit", null, default);
+        if (!finalize) return jobId;
         await anvil.WarpAsync(TimeSpan.FromDays(1) + TimeSpan.FromSeconds(1));
         await (await Sender(client)).SendAsync(anvil.Deployment.JobMarket, new FinalizeFunction
         {

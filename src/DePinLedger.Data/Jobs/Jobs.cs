@@ -9,12 +9,16 @@ public enum JobStatus
     Refunded,
 }
 
-/// <summary>Why a client was refunded (JobMarket's RefundReason).</summary>
+/// <summary>Why a client was refunded: JobMarket's RefundReason, value for value (the indexer casts the event's uint8).</summary>
 public enum RefundReason
 {
+    /// <summary>No result by the deadline.</summary>
     Expired,
-    ReplicasDisagree,
+
+    /// <summary>The dispute game proved every replica wrong.</summary>
     AllReplicasWrong,
+
+    /// <summary>The dispute game proved the served result wrong.</summary>
     Dispute,
 }
 
