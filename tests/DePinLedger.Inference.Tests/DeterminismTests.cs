@@ -120,6 +120,23 @@ public class DeterminismTests
         return ModelImporter.Import(checkpoint, tokenizer);
     });
 
+    /// <summary>Many heads and a long context, so attention is split across threads (above its work threshold).</summary>
+    private static readonly Lazy<IntegerModel> ManyHeads = new(() =>
+    {
+        var (checkpoint, tokenizer) = SyntheticModel.Create(new LlamaConfig(256, 256, 1, 16, 8, 400, 256, SharedClassifier: true), seed: 3);
+        return ModelImporter.Import(checkpoint, tokenizer);
+    });
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(8)]
+    public void SyntheticManyHeads_ParallelAttention_SameTraceAsOneThread(int threads)
+    {
+        Run baseline = Generate(ManyHeads.Value, new EngineOptions { Threads = 1 }, maxTokens: 180);
+        Assert.True(baseline.Tokens.Count > 100, "the run must reach positions where attention is split");
+        AssertSame(baseline, Generate(ManyHeads.Value, new EngineOptions { Threads = threads }, maxTokens: 180));
+    }
+
     [Theory]
     [MemberData(nameof(ThreadsAndPaths))]
     public void SyntheticOddShape_AnyThreadsAndKernelPath_SameTrace(int threads, KernelPath path)

@@ -21,7 +21,7 @@ public sealed class LayerSpan : IDisposable
 
     // Scratch, sized once.
     private readonly int[] _xb, _xb2, _q, _hb, _hb2, _projected;
-    private readonly long[] _scores, _clampedQ, _attentionAcc;
+    private readonly AttentionJob _attention;
     private readonly bool _vectorAttention;
     private readonly QuantizedActivations _qDim, _qHidden;
     private readonly byte[] _hashScratch;
@@ -58,12 +58,10 @@ public sealed class LayerSpan : IDisposable
         _projected = new int[c.Dim];
         _hb = new int[c.HiddenDim];
         _hb2 = new int[c.HiddenDim];
-        _scores = new long[maxPositions];
-        _clampedQ = new long[c.HeadSize];
-        _attentionAcc = new long[c.HeadSize];
         _vectorAttention = DotKernels.Resolve(options.Kernels) == KernelPath.Vector512 && AttentionKernels.VectorSupported;
         _qDim = new QuantizedActivations(c.Dim);
         _qHidden = new QuantizedActivations(c.HiddenDim);
+        _attention = new AttentionJob(this, options.Threads);
         _hashScratch = new byte[Math.Max(4 * Math.Max(c.Dim, c.HiddenDim), 32 + 8 * c.KvDim)];
     }
 
@@ -178,37 +176,69 @@ public sealed class LayerSpan : IDisposable
     }
 
     // Causal attention of every query head over positions 0..pos (SPEC.md §7.3); result in _xb2.
+    // Heads are independent, so they are split across the kernel threads (a head is computed whole by one).
     private void Attention(int[] keyCache, int[] valueCache, int pos)
     {
-        ModelConfig c = _c;
-        int hs = c.HeadSize, kvDim = c.KvDim;
-        ModelConstants k = _model.Constants;
-        long invSqrt = k.InvSqrtHeadSizeQ16;
-        Span<long> scores = _scores.AsSpan(0, pos + 1);
-        Span<long> clampedQ = _clampedQ, acc = _attentionAcc;
-        for (int h = 0; h < c.Heads; h++)
+        _attention.Set(keyCache, valueCache, pos);
+        long work = (long)_c.Heads * (pos + 1) * _c.HeadSize;
+        _runner.Run(_attention, work < AttentionParallelThreshold ? 1 : _runner.Threads);
+    }
+
+    // Below this many multiply-adds per attention call, one thread is faster than a hand-off.
+    private const long AttentionParallelThreshold = 1 << 15;
+
+    /// <summary>The attention of one position, split by query heads; scratch per part, allocated once.</summary>
+    private sealed class AttentionJob(LayerSpan span, int threads) : IParallelJob
+    {
+        private readonly long[][] _scores = Enumerable.Range(0, threads).Select(_ => new long[span.MaxPositions]).ToArray();
+        private readonly long[][] _clampedQ = Enumerable.Range(0, threads).Select(_ => new long[span._c.HeadSize]).ToArray();
+        private readonly long[][] _acc = Enumerable.Range(0, threads).Select(_ => new long[span._c.HeadSize]).ToArray();
+        private int[] _keys = [], _values = [];
+        private int _pos;
+
+        public void Set(int[] keys, int[] values, int pos)
         {
-            ReadOnlySpan<int> q = _q.AsSpan(h * hs, hs);
+            _keys = keys;
+            _values = values;
+            _pos = pos;
+        }
+
+        public void Execute(int part, int parts)
+        {
+            ModelConfig c = span._c;
+            int heads = c.Heads, begin = heads * part / parts, end = heads * (part + 1) / parts;
+            for (int h = begin; h < end; h++) Head(h, _scores[part], _clampedQ[part], _acc[part]);
+        }
+
+        private void Head(int h, long[] scoreBuffer, long[] clampedQ, long[] acc)
+        {
+            ModelConfig c = span._c;
+            int hs = c.HeadSize, kvDim = c.KvDim, pos = _pos;
+            ModelConstants k = span._model.Constants;
+            long invSqrt = k.InvSqrtHeadSizeQ16;
+            bool vector = span._vectorAttention;
+            Span<long> scores = scoreBuffer.AsSpan(0, pos + 1);
+            ReadOnlySpan<int> q = span._q.AsSpan(h * hs, hs);
             for (int d = 0; d < hs; d++) clampedQ[d] = Math.Clamp(q[d], -FixedPoint.AttentionClamp, FixedPoint.AttentionClamp);
             int kvOffset = h / c.KvGroup * hs;
             long max = long.MinValue;
             for (int t = 0; t <= pos; t++)
             {
-                long dot = AttentionKernels.ClampedDot(clampedQ, keyCache.AsSpan(t * kvDim + kvOffset, hs), _vectorAttention);
+                long dot = AttentionKernels.ClampedDot(clampedQ, _keys.AsSpan(t * kvDim + kvOffset, hs), vector);
                 long score = FixedPoint.Rshr(FixedPoint.Rshr(dot, 16) * invSqrt, 16);
                 scores[t] = score;
                 if (score > max) max = score;
             }
             long total = 0;
-            acc.Clear();
+            Array.Clear(acc);
             for (int t = 0; t <= pos; t++)
             {
                 long weight = FixedPoint.Rshr(FixedPoint.ExpQ30(scores[t] - max, k.Exp2High, k.Exp2Low), 14);
                 total += weight;
-                if (weight != 0) AttentionKernels.AddScaled(acc, weight, valueCache.AsSpan(t * kvDim + kvOffset, hs), _vectorAttention);
+                if (weight != 0) AttentionKernels.AddScaled(acc, weight, _values.AsSpan(t * kvDim + kvOffset, hs), vector);
             }
             long inverse = (1L << 46) / total;
-            Span<int> output = _xb2.AsSpan(h * hs, hs);
+            Span<int> output = span._xb2.AsSpan(h * hs, hs);
             for (int d = 0; d < hs; d++) output[d] = FixedPoint.Sat32(FixedPoint.Rshr(Math.BigMul(acc[d], inverse), 46));
         }
     }
