@@ -1,13 +1,14 @@
 using BenchmarkDotNet.Running;
 using DePinLedger.Inference.Benchmarks;
 
-// dotnet run -c Release --project tests/DePinLedger.Inference.Benchmarks -- roofline [--models DIR] [--json FILE] [--tokens N]
+// dotnet run -c Release --project tests/DePinLedger.Inference.Benchmarks -- roofline [--models DIR] [--json FILE] [--tokens N] [--threads N]
 // dotnet run -c Release --project tests/DePinLedger.Inference.Benchmarks -- kernels   (BenchmarkDotNet micro-benchmarks)
 if (args.Length > 0 && args[0] == "roofline")
 {
     string? models = Environment.GetEnvironmentVariable("DEPIN_MODELS");
     string json = "artifacts/bench/inference.json";
     int tokens = 128;
+    int threads = Environment.ProcessorCount;
     for (int i = 1; i < args.Length; i++)
     {
         switch (args[i])
@@ -15,13 +16,14 @@ if (args.Length > 0 && args[0] == "roofline")
             case "--models" when i + 1 < args.Length: models = args[++i]; break;
             case "--json" when i + 1 < args.Length: json = args[++i]; break;
             case "--tokens" when i + 1 < args.Length && int.TryParse(args[i + 1], out int n) && n > 1: tokens = n; i++; break;
+            case "--threads" when i + 1 < args.Length && int.TryParse(args[i + 1], out int t) && t >= 1: threads = t; i++; break;
             default:
                 Console.Error.WriteLine($"bench: unknown or incomplete option {args[i]}");
                 return 2;
         }
     }
     Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(json))!);
-    return Roofline.Run(models, json, tokens);
+    return Roofline.Run(models, json, tokens, threads);
 }
 BenchmarkSwitcher.FromAssembly(typeof(KernelBenchmarks).Assembly).Run(args.Length > 0 && args[0] == "kernels" ? args[1..] : args);
 return 0;

@@ -14,11 +14,10 @@ namespace DePinLedger.Inference.Benchmarks;
 /// </summary>
 internal static class Roofline
 {
-    public static int Run(string? modelsDirectory, string jsonPath, int decodeTokens)
+    public static int Run(string? modelsDirectory, string jsonPath, int decodeTokens, int cores)
     {
-        int cores = Environment.ProcessorCount;
         var rows = new List<Row>();
-        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSArchitecture}, kernels {Arithmetic.DotKernels.Resolve(Arithmetic.KernelPath.Auto)}, .NET {Environment.Version}");
+        Console.WriteLine($"machine: {Environment.ProcessorCount} cores (decode on {cores} threads), {System.Runtime.InteropServices.RuntimeInformation.OSArchitecture}, kernels {Arithmetic.DotKernels.Resolve(Arithmetic.KernelPath.Auto)}, .NET {Environment.Version}");
 
         if (modelsDirectory is not null)
         {
