@@ -170,3 +170,60 @@ public class TraceLayoutTests
         Assert.True(MerkleTree.Verify(result.TraceRoot, entries[index].Leaf, index, tree.Proof(index)));
     }
 }
+
+/// <summary>Every leaf a span reports is recomputed here from the step's own data (SPEC.md §9), independently of the engine's hashing.</summary>
+public class LeafRecomputationTests
+{
+    private sealed class RecomputingSink(int layers) : ITraceSink
+    {
+        private readonly Dictionary<int, byte[]> _kvRoots = [];
+        public int Checked { get; private set; }
+
+        public void Record(in TraceStep step)
+        {
+            byte[] a = new byte[32], b = new byte[32], leaf = new byte[32];
+            if (step.Slot == 0 || step.Slot == layers + 1)
+            {
+                if (step.Slot == 0) a = Keccak256.Hash(Pack(step.Hidden)).ToArray();
+                TraceLeaves.TokenField(step.Token, b);
+            }
+            else
+            {
+                byte[] previous = _kvRoots.TryGetValue(step.Slot, out byte[]? p) ? p : new byte[32];
+                b = Keccak256.Hash([.. previous, .. Pack(step.Key), .. Pack(step.Value)]).ToArray();
+                Assert.Equal(b, step.KvRoot.ToArray());
+                _kvRoots[step.Slot] = b;
+                a = Keccak256.Hash(Pack(step.Hidden)).ToArray();
+            }
+            TraceLeaves.Leaf(step.Position, step.Slot, a, b, leaf);
+            Assert.Equal(leaf, step.Leaf.ToArray());
+            Checked++;
+        }
+
+        private static byte[] Pack(ReadOnlySpan<int> values)
+        {
+            var bytes = new byte[values.Length * 4];
+            for (int i = 0; i < values.Length; i++) System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(i * 4), values[i]);
+            return bytes;
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void EveryReportedLeaf_MatchesItsRecomputation(int threads)
+    {
+        var model = ImportedModels.Stories260K;
+        int[] prompt = model.Tokenizer.Encode("Once upon a time", bos: true, eos: false);
+        var sink = new RecomputingSink(model.Config.Layers);
+        int dim = model.Config.Dim;
+        using var spanA = new LayerSpan(model, 0, 2, 64, new EngineOptions { Threads = threads });
+        using var spanB = new LayerSpan(model, 2, 3, 64, new EngineOptions { Threads = threads });
+        var hidden = new int[prompt.Length * dim];
+        var scratch = new byte[4 * dim];
+        for (int t = 0; t < prompt.Length; t++) EmbeddingStep.Embed(model, prompt[t], t, hidden.AsSpan(t * dim, dim), sink, scratch);
+        spanA.Forward(hidden, prompt.Length, sink);
+        spanB.Forward(hidden, prompt.Length, sink);
+        Assert.Equal(prompt.Length * (1 + model.Config.Layers), sink.Checked);
+    }
+}

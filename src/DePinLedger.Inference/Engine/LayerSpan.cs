@@ -24,8 +24,9 @@ public sealed class LayerSpan : IDisposable
     private readonly AttentionJob _attention;
     private readonly bool _vectorAttention;
     private readonly QuantizedActivations _qDim, _qHidden;
-    private readonly byte[] _hashScratch;
-    private readonly byte[] _hiddenHash = new byte[32], _leaf = new byte[32];
+    private readonly int[] _blockOutputs;   // [layerCount, dim]: each block's output at the current position
+    private readonly byte[] _leaves;        // [layerCount, 32]
+    private readonly LeafHasher _leafHasher;
 
     public LayerSpan(IntegerModel model, int firstLayer, int layerCount, int maxPositions, EngineOptions? options = null)
     {
@@ -62,7 +63,9 @@ public sealed class LayerSpan : IDisposable
         _qDim = new QuantizedActivations(c.Dim);
         _qHidden = new QuantizedActivations(c.HiddenDim);
         _attention = new AttentionJob(this, options.Threads);
-        _hashScratch = new byte[Math.Max(4 * Math.Max(c.Dim, c.HiddenDim), 32 + 8 * c.KvDim)];
+        _blockOutputs = new int[layerCount * c.Dim];
+        _leaves = new byte[layerCount * 32];
+        _leafHasher = new LeafHasher(this, options.Threads);
     }
 
     public int FirstLayer { get; }
@@ -93,8 +96,61 @@ public sealed class LayerSpan : IDisposable
         for (int p = 0; p < count; p++)
         {
             Span<int> x = hidden.Slice(p * dim, dim);
-            for (int i = 0; i < LayerCount; i++) Block(i, Length, x, sink);
+            for (int i = 0; i < LayerCount; i++)
+            {
+                Block(i, Length, x);
+                if (sink is not null) x.CopyTo(_blockOutputs.AsSpan(i * dim, dim));
+            }
+            if (sink is not null) RecordPosition(Length, sink);
             Length++;
+        }
+    }
+
+    // Hashes every block's leaf at one position (blocks are independent: each chains only its own K/V),
+    // split across the kernel threads, then reports the steps to the sink in slot order.
+    private void RecordPosition(int pos, ITraceSink sink)
+    {
+        _leafHasher.Position = pos;
+        _runner.Run(_leafHasher, LayerCount);
+        int dim = _c.Dim, kvDim = _c.KvDim;
+        for (int i = 0; i < LayerCount; i++)
+        {
+            sink.Record(new TraceStep
+            {
+                Position = pos,
+                Slot = FirstLayer + i + 1,
+                Hidden = _blockOutputs.AsSpan(i * dim, dim),
+                Key = _keys[i].AsSpan(pos * kvDim, kvDim),
+                Value = _values[i].AsSpan(pos * kvDim, kvDim),
+                KvRoot = _kvRoots[i].AsSpan(pos * 32, 32),
+                Token = -1,
+                Leaf = _leaves.AsSpan(i * 32, 32),
+            });
+        }
+    }
+
+    /// <summary>Leaf hashing of one position's blocks (SPEC.md §9), split by block; scratch per part.</summary>
+    private sealed class LeafHasher(LayerSpan span, int threads) : IParallelJob
+    {
+        private readonly byte[][] _scratch = Enumerable.Range(0, threads)
+            .Select(_ => new byte[Math.Max(4 * span._c.Dim, 32 + 8 * span._c.KvDim)]).ToArray();
+        private readonly byte[][] _hiddenHash = Enumerable.Range(0, threads).Select(_ => new byte[32]).ToArray();
+
+        public int Position { get; set; }
+
+        public void Execute(int part, int parts)
+        {
+            int blocks = span.LayerCount, begin = blocks * part / parts, end = blocks * (part + 1) / parts;
+            int pos = Position, dim = span._c.Dim, kvDim = span._c.KvDim;
+            byte[] scratch = _scratch[part], hiddenHash = _hiddenHash[part];
+            for (int i = begin; i < end; i++)
+            {
+                Span<byte> kvRoot = span._kvRoots[i].AsSpan(pos * 32, 32);
+                ReadOnlySpan<byte> previous = pos == 0 ? ZeroRoot : span._kvRoots[i].AsSpan((pos - 1) * 32, 32);
+                TraceLeaves.ChainKeyValue(previous, span._keys[i].AsSpan(pos * kvDim, kvDim), span._values[i].AsSpan(pos * kvDim, kvDim), scratch, kvRoot);
+                TraceLeaves.HashVector(span._blockOutputs.AsSpan(i * dim, dim), scratch, hiddenHash);
+                TraceLeaves.Leaf(pos, span.FirstLayer + i + 1, hiddenHash, kvRoot, span._leaves.AsSpan(i * 32, 32));
+            }
         }
     }
 
@@ -129,7 +185,7 @@ public sealed class LayerSpan : IDisposable
     }
 
     // One transformer block at one position (SPEC.md §7); x is updated in place.
-    private void Block(int i, int pos, Span<int> x, ITraceSink? sink)
+    private void Block(int i, int pos, Span<int> x)
     {
         ModelConfig c = _c;
         LayerWeights w = _model.Layers[FirstLayer + i];
@@ -161,18 +217,6 @@ public sealed class LayerSpan : IDisposable
         _qHidden.Quantize(_hb);
         _matMul.Multiply(w.W2, _qHidden, _projected);
         Residual(x, _projected);
-
-        if (sink is not null)
-        {
-            ReadOnlySpan<int> value = valueCache.AsSpan(pos * kvDim, kvDim);
-            Span<byte> kvRoot = _kvRoots[i].AsSpan(pos * 32, 32);
-            ReadOnlySpan<byte> previous = pos == 0 ? ZeroRoot : _kvRoots[i].AsSpan((pos - 1) * 32, 32);
-            TraceLeaves.ChainKeyValue(previous, key, value, _hashScratch, kvRoot);
-            TraceLeaves.HashVector(x, _hashScratch, _hiddenHash);
-            int slot = FirstLayer + i + 1;
-            TraceLeaves.Leaf(pos, slot, _hiddenHash, kvRoot, _leaf);
-            sink.Record(new TraceStep { Position = pos, Slot = slot, Hidden = x, Key = key, Value = value, KvRoot = kvRoot, Token = -1, Leaf = _leaf });
-        }
     }
 
     // Causal attention of every query head over positions 0..pos (SPEC.md §7.3); result in _xb2.
