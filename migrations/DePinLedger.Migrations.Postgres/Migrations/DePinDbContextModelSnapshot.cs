@@ -120,6 +120,9 @@ namespace DePinLedger.Migrations.Postgres.Migrations
                     b.Property<long>("BlockNumber")
                         .HasColumnType("bigint");
 
+                    b.Property<DateTimeOffset>("BlockTimestamp")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("Contract")
                         .IsRequired()
                         .HasMaxLength(42)

@@ -114,6 +114,9 @@ namespace DePinLedger.Migrations.Sqlite.Migrations
                     b.Property<long>("BlockNumber")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long>("BlockTimestamp")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Contract")
                         .IsRequired()
                         .HasMaxLength(42)

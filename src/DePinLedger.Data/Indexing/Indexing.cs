@@ -29,6 +29,8 @@ public sealed class ChainEvent
     public int LogIndex { get; set; }
     public long BlockNumber { get; set; }
     public string BlockHash { get; set; } = "";
+    /// <summary>The block's timestamp: what derived rows are stamped with, also when they are rebuilt after a reorg.</summary>
+    public DateTimeOffset BlockTimestamp { get; set; }
     public string Contract { get; set; } = "";
     public string EventName { get; set; } = "";
     /// <summary>The node, job or model the event is about (what a rollback re-derives), or empty.</summary>

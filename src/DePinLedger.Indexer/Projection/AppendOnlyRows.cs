@@ -31,7 +31,7 @@ internal sealed class AppendOnlyRows
             if (Events.Count > 0)
             {
                 await using NpgsqlBinaryImporter copy = await connection.BeginBinaryImportAsync(
-                    "COPY chain_events (\"TxHash\", \"LogIndex\", \"BlockNumber\", \"BlockHash\", \"Contract\", \"EventName\", \"Subject\", \"Topics\", \"Data\") FROM STDIN (FORMAT BINARY)",
+                    "COPY chain_events (\"TxHash\", \"LogIndex\", \"BlockNumber\", \"BlockHash\", \"BlockTimestamp\", \"Contract\", \"EventName\", \"Subject\", \"Topics\", \"Data\") FROM STDIN (FORMAT BINARY)",
                     cancellation);
                 foreach (ChainEvent e in Events)
                 {
@@ -40,6 +40,7 @@ internal sealed class AppendOnlyRows
                     await copy.WriteAsync(e.LogIndex, NpgsqlDbType.Integer, cancellation);
                     await copy.WriteAsync(e.BlockNumber, NpgsqlDbType.Bigint, cancellation);
                     await copy.WriteAsync(e.BlockHash, NpgsqlDbType.Varchar, cancellation);
+                    await copy.WriteAsync(e.BlockTimestamp, NpgsqlDbType.TimestampTz, cancellation);
                     await copy.WriteAsync(e.Contract, NpgsqlDbType.Varchar, cancellation);
                     await copy.WriteAsync(e.EventName, NpgsqlDbType.Varchar, cancellation);
                     await copy.WriteAsync(e.Subject, NpgsqlDbType.Varchar, cancellation);

@@ -168,9 +168,9 @@ public sealed partial class ChainIndexer(
             ChainEvent raw = ToRaw(fresh[i]);
             raw.EventName = decoded[i]?.Name ?? "unknown";
             raw.Subject = decoded[i] is { } d ? EventProjector.SubjectOf(d) : "";
+            raw.BlockTimestamp = DateTimeOffset.FromUnixTimeSeconds((long)headers[raw.BlockNumber].Timestamp.Value);
             rows.Events.Add(raw);
-            DateTimeOffset time = DateTimeOffset.FromUnixTimeSeconds((long)headers[raw.BlockNumber].Timestamp.Value);
-            if (decoded[i] is { } e) notifications.Add(await projector.ApplyAsync(raw, e, time, cancellation));
+            if (decoded[i] is { } e) notifications.Add(await projector.ApplyAsync(raw, e, raw.BlockTimestamp, cancellation));
         }
         await rows.FlushAsync(db, cancellation);
         await db.IndexedBlocks.Where(b => b.Number >= from && b.Number <= to).ExecuteDeleteAsync(cancellation);
@@ -230,13 +230,12 @@ public sealed partial class ChainIndexer(
         await projector.DeleteDerivedAsync(subjects, cancellation);
 
         // Replay what remains of those subjects, in chain order, through the same projection.
-        Dictionary<long, DateTimeOffset> times = await db.IndexedBlocks.AsNoTracking().ToDictionaryAsync(b => b.Number, b => b.Timestamp, cancellation);
         List<ChainEvent> replay = await db.ChainEvents.AsNoTracking().Where(e => subjects.Contains(e.Subject))
             .OrderBy(e => e.BlockNumber).ThenBy(e => e.LogIndex).ToListAsync(cancellation);
         foreach (ChainEvent raw in replay)
         {
             DecodedEvent? decoded = ContractEvents.Decode(_contracts[raw.Contract], raw.Topics.Split(','), raw.Data);
-            if (decoded is not null) await projector.ApplyAsync(raw, decoded, times[raw.BlockNumber], cancellation);
+            if (decoded is not null) await projector.ApplyAsync(raw, decoded, raw.BlockTimestamp, cancellation);
         }
         await rows.FlushAsync(db, cancellation);
         await SaveCursorAsync(db, keep, ancestor.Hash, cancellation);

@@ -20,6 +20,7 @@ namespace DePinLedger.Migrations.Postgres.Migrations
                     LogIndex = table.Column<int>(type: "integer", nullable: false),
                     BlockNumber = table.Column<long>(type: "bigint", nullable: false),
                     BlockHash = table.Column<string>(type: "character varying(66)", maxLength: 66, nullable: false),
+                    BlockTimestamp = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                     Contract = table.Column<string>(type: "character varying(42)", maxLength: 42, nullable: false),
                     EventName = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
                     Subject = table.Column<string>(type: "character varying(66)", maxLength: 66, nullable: false),

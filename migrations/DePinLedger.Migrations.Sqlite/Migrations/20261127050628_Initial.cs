@@ -18,6 +18,7 @@ namespace DePinLedger.Migrations.Sqlite.Migrations
                     LogIndex = table.Column<int>(type: "INTEGER", nullable: false),
                     BlockNumber = table.Column<long>(type: "INTEGER", nullable: false),
                     BlockHash = table.Column<string>(type: "TEXT", maxLength: 66, nullable: false),
+                    BlockTimestamp = table.Column<long>(type: "INTEGER", nullable: false),
                     Contract = table.Column<string>(type: "TEXT", maxLength: 42, nullable: false),
                     EventName = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
                     Subject = table.Column<string>(type: "TEXT", maxLength: 66, nullable: false),
