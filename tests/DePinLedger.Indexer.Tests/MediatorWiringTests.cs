@@ -1,6 +1,7 @@
 using DePinLedger.Chain.Tests.Support;
 using DePinLedger.Data;
 using DePinLedger.Data.Tests.Support;
+using DePinLedger.Indexer.Hosting;
 using DePinLedger.Indexer.Notifications;
 using Mediator;
 using Microsoft.EntityFrameworkCore;
@@ -51,5 +52,36 @@ public sealed class NodeStakedHandler(StakeWatcher watcher, DatabaseOptions data
         await using DePinDbContext db = database.CreateContext();
         decimal stake = await db.Nodes.Where(n => n.Address == notification.Node).Select(n => n.ActiveStake).SingleAsync(cancellationToken);
         watcher.Seen.Add((notification, stake));
+    }
+}
+
+/// <summary>The indexer as a hosted service: registered with the database, it follows the chain until stopped.</summary>
+public sealed class HostingTests
+{
+    [Fact]
+    public async Task HostedIndexer_FollowsTheChain_UntilStopped()
+    {
+        await using AnvilChain anvil = await AnvilChain.StartAsync();
+        var scenario = new Scenario(anvil);
+        await scenario.RegisterAsync(1);
+        await using TestDatabase db = await TestDatabase.PostgresAsync();
+        var services = new ServiceCollection();
+        services.AddDePinDatabase(db.Options);
+        services.AddChainIndexer(anvil.Options(), anvil.Deployment, new Sync.IndexerOptions { Confirmations = 0, PollInterval = TimeSpan.FromMilliseconds(50) });
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        Microsoft.Extensions.Hosting.IHostedService hosted = provider.GetRequiredService<Microsoft.Extensions.Hosting.IHostedService>();
+
+        await hosted.StartAsync(default);
+        await scenario.RegisterAsync(2); // after the start: must be picked up by polling
+        IDbContextFactory<DePinDbContext> contexts = provider.GetRequiredService<IDbContextFactory<DePinDbContext>>();
+        int nodes = 0;
+        for (var wait = System.Diagnostics.Stopwatch.StartNew(); nodes < 2 && wait.Elapsed < TimeSpan.FromSeconds(20); await Task.Delay(50))
+        {
+            await using DePinDbContext c = await contexts.CreateDbContextAsync();
+            nodes = await c.Nodes.CountAsync();
+        }
+        await hosted.StopAsync(default);
+
+        Assert.Equal(2, nodes);
     }
 }
