@@ -55,8 +55,9 @@ import "./dispute/lib/Errors.sol" as E;
 ///      | 2    | 0-255   | defenderStagesHash   |
 ///      | 3    | 0-255   | challengerStagesHash |
 ///      | 4    | 0-255   | clocks[2]            |
-///      | 5    | 0-223   | bisection and verdict (lo1, hi, hiSet, mid, partsMask, maxSeqLen, roundDiffSlot, stepSlot, round, outcome, reason) |
-///      | 6-11 |         | stepHash, loHash, hiHash, midHash, roundDiffLeaf, hiDefenderLeaf |
+///      | 5    | 0-191   | lo1, hi, hiSet, mid, partsMask, roundDiffSlot, stepSlot, round, outcome, reason |
+///      | 6-11 | 0-255   | stepHash, loHash, hiHash, midHash, roundDiffLeaf, hiDefenderLeaf (one each)  |
+///      A fast-path dispute writes slots 0-4 at opening and 5-6 when narrowed; the bisection uses 7-11.
 contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using LibClock for Clock;
@@ -102,7 +103,6 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
         bool hiSet;
         uint32 mid; // the position of the round in progress
         uint32 partsMask; // defender stages revealed in the round in progress
-        uint32 maxSeqLen;
         uint16 roundDiffSlot;
         uint16 stepSlot;
         uint8 round;
@@ -185,9 +185,10 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
             uint32 expected = _nextPosition(d);
             // INVARIANT: after the first round the bisection, not the challenger, picks the position.
             if (_reveal.position != expected) revert E.DisputeGame_UnexpectedPosition(expected, _reveal.position);
-        } else if (_reveal.position >= d.maxSeqLen) {
+        } else {
+            uint32 maxSeqLen = MODEL_REGISTRY.getModel(JOB_MARKET.getJob(d.jobId).modelId).dims.maxSeqLen;
             // INVARIANT: no trace holds a position at or beyond the context length.
-            revert E.DisputeGame_PositionOutOfRange(_reveal.position, d.maxSeqLen);
+            if (_reveal.position >= maxSeqLen) revert E.DisputeGame_PositionOutOfRange(_reveal.position, maxSeqLen);
         }
         _revealPosition(_disputeId, d, _reveal);
     }
@@ -286,7 +287,6 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
         (info_.onTurn, info_.deadline) = _turn(d);
         info_.defenderUsed = d.clocks[uint8(Side.Defender)].used();
         info_.challengerUsed = d.clocks[uint8(Side.Challenger)].used();
-        info_.maxSeqLen = d.maxSeqLen;
         info_.round = d.round;
         info_.loSet = d.lo1 != 0;
         info_.lo = d.lo1 == 0 ? 0 : d.lo1 - 1;
@@ -553,7 +553,6 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
         d.defenderStagesHash = keccak256(abi.encode(_params.defenderStages));
         d.challengerStagesHash = keccak256(abi.encode(_params.challengerStages));
         d.clocks[uint8(Side.Challenger)] = LibClock.wrap(0, uint64(block.timestamp));
-        d.maxSeqLen = MODEL_REGISTRY.getModel(_job.modelId).dims.maxSeqLen;
         _openDisputes[_params.jobId][_params.defenderReplica] = disputeId_;
         bool own = _params.conflictingReplica == OWN_COMMITMENT;
         IJobMarket.StageRecord[] memory ownStages;

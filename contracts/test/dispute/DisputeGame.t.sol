@@ -132,7 +132,6 @@ contract DisputeGame_Open_Test is DisputeGame_Init {
         assertEq(uint8(info.phase), uint8(Phase.Bisect));
         assertEq(uint8(info.onTurn), uint8(Side.Challenger));
         assertEq(info.deadline, block.timestamp + CLOCK);
-        assertEq(info.maxSeqLen, 512);
         assertEq(info.defenderStageCount, 3);
         // The job and every node of both replicas are frozen.
         assertEq(market.getJob(job.id).freezeCount, 1);

@@ -87,7 +87,6 @@ interface IDisputeGame {
         uint256 deadline; // last second the side on turn may move; zero once decided
         uint64 defenderUsed; // seconds of the defender's clock spent on finished turns
         uint64 challengerUsed;
-        uint32 maxSeqLen;
         uint8 round; // positions revealed by the challenger so far
         bool loSet; // a position both sides agree on is known
         uint32 lo; // the last known agreed position (when loSet)

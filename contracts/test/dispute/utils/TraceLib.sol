@@ -76,6 +76,22 @@ library TraceLib {
         _split(tr_, _spans);
     }
 
+    /// @notice A trace with given leaf fields (index t·(L+2) + slot), e.g. around a conformance vector's step.
+    function fromFields(
+        uint16 _layers,
+        uint32 _positions,
+        bytes32[] memory _a,
+        bytes32[] memory _b,
+        uint16[] memory _spans
+    ) internal pure returns (Trace memory tr_) {
+        tr_.layers = _layers;
+        tr_.positions = _positions;
+        tr_.a = _a;
+        tr_.b = _b;
+        tr_.h = new bytes32[](_a.length);
+        _split(tr_, _spans);
+    }
+
     /// @notice Keeps only the first `_positions` positions (a trace that stopped there), re-splitting the stages.
     function truncate(Trace memory _tr, uint32 _positions, uint16[] memory _spans)
         internal
