@@ -8,19 +8,23 @@ import {DePinToken} from "../src/DePinToken.sol";
 import {ModelRegistry} from "../src/ModelRegistry.sol";
 import {StakeManager} from "../src/StakeManager.sol";
 import {JobMarket} from "../src/JobMarket.sol";
+import {DisputeGame} from "../src/DisputeGame.sol";
+import {LayerStepVerifier} from "../src/verifier/LayerStepVerifier.sol";
 
 /// @title DeployDePin
-/// @notice Deploys the token (unless DEPIN_TOKEN names an existing ERC-20), ModelRegistry, StakeManager and
-///         JobMarket, then writes their addresses and parameters to deploy/addresses/<chainId>.json (or to
-///         DEPIN_ADDRESSES_FILE) for the C# side.
+/// @notice Deploys the token (unless DEPIN_TOKEN names an existing ERC-20), ModelRegistry, StakeManager,
+///         JobMarket, the LayerStepVerifier (for models to register with) and the DisputeGame (which creates its
+///         StepProver), sets the game in the StakeManager (once, forever), then writes the addresses and parameters
+///         to deploy/addresses/<chainId>.json (or to DEPIN_ADDRESSES_FILE) for the C# side.
 /// @dev Usage (anvil):
 ///      forge script contracts/script/DeployDePin.s.sol --rpc-url http://127.0.0.1:8545 --broadcast \
 ///        --private-key 0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcab7817f2da3b0ef2
 ///      Every parameter has a default and an environment override: DEPIN_MIN_STAKE (wei),
 ///      DEPIN_UNBONDING_DELAY, DEPIN_CHALLENGE_WINDOW, DEPIN_MAX_DISPUTE_DURATION, DEPIN_MAX_JOB_DURATION
-///      (seconds), DEPIN_SLASH_REWARD_BPS, DEPIN_PROTOCOL_FEE_BPS, DEPIN_TREASURY (default: the deployer).
-///      The dispute game is not deployed here: the deployer (broadcaster) later calls
-///      StakeManager.setDisputeGame once; until then nobody can slash, freeze or use the JobMarket hooks.
+///      (seconds), DEPIN_SLASH_REWARD_BPS, DEPIN_PROTOCOL_FEE_BPS, DEPIN_TREASURY (default: the deployer),
+///      DEPIN_CHALLENGER_BOND, DEPIN_SLASH_AMOUNT (wei; the default slashes all slashable stake),
+///      DEPIN_CLOCK_DURATION and DEPIN_CLOCK_EXTENSION (seconds; zero or unset: derived from the longest dispute
+///      so that 2 x clock + 2 x 33 x extension fits it, see {defaultClock}).
 contract DeployDePin is Script {
     /// @notice Deployment parameters.
     struct Config {
@@ -33,6 +37,10 @@ contract DeployDePin is Script {
         address treasury;
         uint16 protocolFeeBps;
         uint64 maxJobDuration;
+        uint256 challengerBond;
+        uint256 slashAmount;
+        uint64 clockDuration;
+        uint64 clockExtension;
     }
 
     /// @notice What was deployed.
@@ -41,6 +49,8 @@ contract DeployDePin is Script {
         ModelRegistry modelRegistry;
         StakeManager stakeManager;
         JobMarket jobMarket;
+        LayerStepVerifier stepVerifier;
+        DisputeGame disputeGame;
         uint256 startBlock; // block the script ran against; the contracts appear after it (index from here)
     }
 
@@ -53,6 +63,13 @@ contract DeployDePin is Script {
     uint64 internal constant DEFAULT_MAX_JOB_DURATION = 1 days;
     uint16 internal constant DEFAULT_SLASH_REWARD_BPS = 5_000;
     uint16 internal constant DEFAULT_PROTOCOL_FEE_BPS = 500;
+    // A challenger bonds a tenth of the minimum stake; a proven wrong node loses all its slashable stake.
+    uint256 internal constant DEFAULT_CHALLENGER_BOND = 100e18;
+    uint256 internal constant DEFAULT_SLASH_AMOUNT = type(uint256).max;
+    // Chess clocks: the extension is 1/168 of the longest dispute (1 hour of 7 days); a bisection has at most 33
+    // rounds (DisputeGame.MAX_ROUNDS), so 2 x 33 extensions and two clocks fill it.
+    uint64 internal constant EXTENSION_DIVISOR = 168;
+    uint64 internal constant MAX_ROUNDS = 33;
 
     /// @notice Deploys with the configuration from the environment and writes the addresses file.
     /// @return deployment_ Deployed contracts.
@@ -83,6 +100,22 @@ contract DeployDePin is Script {
             SafeCast.toUint16(vm.envOr("DEPIN_PROTOCOL_FEE_BPS", uint256(DEFAULT_PROTOCOL_FEE_BPS)));
         config_.maxJobDuration =
             SafeCast.toUint64(vm.envOr("DEPIN_MAX_JOB_DURATION", uint256(DEFAULT_MAX_JOB_DURATION)));
+        config_.challengerBond = vm.envOr("DEPIN_CHALLENGER_BOND", DEFAULT_CHALLENGER_BOND);
+        config_.slashAmount = vm.envOr("DEPIN_SLASH_AMOUNT", DEFAULT_SLASH_AMOUNT);
+        // Zero: derived from maxDisputeDuration when deploying ({defaultClock}).
+        config_.clockDuration = SafeCast.toUint64(vm.envOr("DEPIN_CLOCK_DURATION", uint256(0)));
+        config_.clockExtension = SafeCast.toUint64(vm.envOr("DEPIN_CLOCK_EXTENSION", uint256(0)));
+    }
+
+    /// @notice Chess-clock parameters that make the longest dispute fit `_maxDisputeDuration`.
+    /// @param _maxDisputeDuration The StakeManager's longest dispute, seconds.
+    /// @return clock_ Each side's budget: (max − 2 x 33 x extension) / 2.
+    /// @return extension_ max / 168, at least 1 s.
+    function defaultClock(uint64 _maxDisputeDuration) public pure returns (uint64 clock_, uint64 extension_) {
+        extension_ = _maxDisputeDuration / EXTENSION_DIVISOR;
+        if (extension_ == 0) extension_ = 1;
+        uint64 extensions = 2 * MAX_ROUNDS * extension_;
+        clock_ = _maxDisputeDuration > extensions ? (_maxDisputeDuration - extensions) / 2 : 0;
     }
 
     /// @notice Deploys every contract from the current sender. The constructors check the parameters.
@@ -108,6 +141,13 @@ contract DeployDePin is Script {
             _config.protocolFeeBps,
             _config.maxJobDuration
         );
+        deployment_.stepVerifier = new LayerStepVerifier();
+        (uint64 clock, uint64 extension) = defaultClock(_config.maxDisputeDuration);
+        if (_config.clockDuration != 0) clock = _config.clockDuration;
+        if (_config.clockExtension != 0) extension = _config.clockExtension;
+        deployment_.disputeGame =
+            new DisputeGame(deployment_.jobMarket, _config.challengerBond, _config.slashAmount, clock, extension);
+        deployment_.stakeManager.setDisputeGame(address(deployment_.disputeGame));
     }
 
     /// @notice deploy/addresses/<chainId>.json under the project root, or DEPIN_ADDRESSES_FILE.
@@ -137,7 +177,11 @@ contract DeployDePin is Script {
         vm.serializeUint(params, "maxDisputeDuration", _config.maxDisputeDuration);
         vm.serializeUint(params, "maxJobDuration", _config.maxJobDuration);
         vm.serializeUint(params, "slashRewardBps", _config.slashRewardBps);
-        string memory paramsJson = vm.serializeUint(params, "protocolFeeBps", _config.protocolFeeBps);
+        vm.serializeUint(params, "protocolFeeBps", _config.protocolFeeBps);
+        vm.serializeString(params, "challengerBond", vm.toString(_config.challengerBond));
+        vm.serializeString(params, "slashAmount", vm.toString(_config.slashAmount));
+        vm.serializeUint(params, "clockDuration", _deployment.disputeGame.clockDuration());
+        string memory paramsJson = vm.serializeUint(params, "clockExtension", _deployment.disputeGame.clockExtension());
 
         string memory root = "addresses";
         vm.serializeUint(root, "chainId", block.chainid);
@@ -148,6 +192,8 @@ contract DeployDePin is Script {
         vm.serializeAddress(root, "stakeManager", address(_deployment.stakeManager));
         vm.serializeAddress(root, "jobMarket", address(_deployment.jobMarket));
         vm.serializeAddress(root, "disputeGame", _deployment.stakeManager.disputeGame());
+        vm.serializeAddress(root, "stepProver", address(_deployment.disputeGame.stepProver()));
+        vm.serializeAddress(root, "stepVerifier", address(_deployment.stepVerifier));
         vm.serializeAddress(root, "treasury", _config.treasury);
         string memory json = vm.serializeString(root, "params", paramsJson);
         vm.writeJson(json, _path);

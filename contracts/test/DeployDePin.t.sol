@@ -37,7 +37,15 @@ contract DeployDePin_Deploy_Test is DeployDePin_Init {
         assertEq(stakes.maxDisputeDuration(), 7 days);
         assertEq(stakes.slashRewardBps(), 5_000);
         assertEq(stakes.disputeGameSetter(), address(script));
-        assertEq(stakes.disputeGame(), address(0));
+        // The dispute game is deployed and set, once; its clocks fill the longest dispute exactly.
+        assertEq(stakes.disputeGame(), address(d.disputeGame));
+        assertEq(address(d.disputeGame.jobMarket()), address(market));
+        assertEq(d.disputeGame.challengerBond(), 100e18);
+        assertEq(d.disputeGame.slashAmount(), type(uint256).max);
+        assertEq(d.disputeGame.clockExtension(), 1 hours);
+        assertEq(d.disputeGame.clockDuration(), 51 hours);
+        assertEq(d.disputeGame.maxDuration(), 7 days);
+        assertGt(address(d.stepVerifier).code.length, 0);
         assertEq(address(market.token()), d.token);
         assertEq(address(market.modelRegistry()), address(d.modelRegistry));
         assertEq(address(market.stakeManager()), address(stakes));
@@ -60,6 +68,7 @@ contract DeployDePin_Deploy_Test is DeployDePin_Init {
         assertEq(d.token, address(existing));
         assertEq(d.stakeManager.challengeWindow(), 600);
         assertEq(d.jobMarket.maxJobDuration(), 2999);
+        assertLe(d.disputeGame.maxDuration(), 3600);
     }
 
     function test_deploy_unbondingTooShort_reverts() public {
@@ -81,7 +90,12 @@ contract DeployDePin_Deploy_Test is DeployDePin_Init {
         assertEq(vm.parseJsonAddress(json, ".modelRegistry"), address(d.modelRegistry));
         assertEq(vm.parseJsonAddress(json, ".stakeManager"), address(d.stakeManager));
         assertEq(vm.parseJsonAddress(json, ".jobMarket"), address(d.jobMarket));
-        assertEq(vm.parseJsonAddress(json, ".disputeGame"), address(0));
+        assertEq(vm.parseJsonAddress(json, ".disputeGame"), address(d.disputeGame));
+        assertEq(vm.parseJsonAddress(json, ".stepProver"), address(d.disputeGame.stepProver()));
+        assertEq(vm.parseJsonAddress(json, ".stepVerifier"), address(d.stepVerifier));
+        assertEq(vm.parseJsonString(json, ".params.challengerBond"), "100000000000000000000");
+        assertEq(vm.parseJsonUint(json, ".params.clockDuration"), 51 hours);
+        assertEq(vm.parseJsonUint(json, ".params.clockExtension"), 1 hours);
         assertEq(vm.parseJsonAddress(json, ".treasury"), deployer);
         assertEq(vm.parseJsonUint(json, ".startBlock"), d.startBlock);
         assertEq(vm.parseJsonString(json, ".params.minStake"), "1000000000000000000000");
