@@ -89,16 +89,7 @@ internal sealed class MatMul(ParallelRunner runner, KernelPath path) : IParallel
                 for (int j = 0; j < 4; j++) y[r + j] = Dequantize(four[j], amax, m.Multipliers[r + j]);
             }
         }
-        for (; r < end; r++)
-        {
-            long acc = _path switch
-            {
-                KernelPath.Vector512 => DotKernels.Dot512(m.Row(r), xv),
-                KernelPath.Vector256 => DotKernels.Dot256(m.Row(r), xv),
-                _ => DotKernels.DotScalar(m.Row(r), xv, 0),
-            };
-            y[r] = Dequantize(acc, amax, m.Multipliers[r]);
-        }
+        for (; r < end; r++) y[r] = Dequantize(DotKernels.Dot(m.Row(r), xv, _path), amax, m.Multipliers[r]);
     }
 
     /// <summary>
