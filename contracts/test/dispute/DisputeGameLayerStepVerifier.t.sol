@@ -15,7 +15,9 @@ import {TraceLib} from "./utils/TraceLib.sol";
 ///         the C# engine on stories260K (contracts/test/vectors/generated, written by tests/run.sh). The two
 ///         replicas' traces hold the vector's real leaves around the step ((t, s − 1), (t − 1, s) and the honest
 ///         (t, s)); other leaves are filler both replicas share. Replica 1 claims a different key/value root at
-///         (t, s) and is proven wrong. Under `--isolate` the logged figures are whole transactions.
+///         (t, s) and is proven wrong. Under `--isolate` the logged figures are whole transactions (the direct
+///         verifier call excepted: a view call is not isolated); contracts/GAS.md:
+///         `forge test --isolate --match-contract DisputeGame_LayerStepVerifier_Test -vv`.
 contract DisputeGame_LayerStepVerifier_Test is DisputeGameFixture {
     using TraceLib for TraceLib.Trace;
 
@@ -122,6 +124,10 @@ contract DisputeGame_LayerStepVerifier_Test is DisputeGameFixture {
         _narrow(id, bad, job.records1, good, job.records0, t, s);
         total_ += _gas("narrow");
         StepClaims memory claims = TraceLib.claims(bad, good, t, s);
+        // The verifier alone, called directly (a view call: execution gas only, also under --isolate). Without
+        // --isolate every figure is execution only, and stepLayer minus this is the game's share of the step.
+        real.verifyLayerStep(v.weightsRoot, v.step);
+        _gas("verifyLayerStep alone (execution)");
         vm.prank(anyone);
         prover.stepLayer(id, claims, v.step);
         stepGas_ = _gas("stepLayer (LayerStepVerifier)");
