@@ -112,7 +112,7 @@ contract DisputeGame_Bisection_Init is DisputeGameFixture {
 contract DisputeGame_Bisection_Test is DisputeGame_Bisection_Init {
     using TraceLib for TraceLib.Trace;
 
-    function test_bisection_dishonestDefender_findsStepAndLoses_succeeds() public {
+    function test_finishBisection_dishonestDefender_succeeds() public {
         Game memory g = _replicaGame(_none(), _fault(TraceLib.FaultKind.Hidden, 5, 3), 1, 6);
         // Positions 0..8; the challenger starts at the last one: 8, then 3, 5, 4.
         uint256 rounds = _play(g, 8);
@@ -122,7 +122,7 @@ contract DisputeGame_Bisection_Test is DisputeGame_Bisection_Init {
         _assertOutcome(g, Outcome.ChallengerWon, Reason.Step);
     }
 
-    function test_bisection_keyValueRootOnly_findsItsStep_succeeds() public {
+    function test_finishBisection_keyValueRootOnly_succeeds() public {
         // Only the running key/value root of block slot 2 is wrong from (3, 2) on: every later position differs in
         // that one field, and the step at (3, 2) has kvRootPrev from the agreed position 2.
         Game memory g = _replicaGame(_none(), _fault(TraceLib.FaultKind.KvRoot, 3, 2), 1, 6);
@@ -132,7 +132,7 @@ contract DisputeGame_Bisection_Test is DisputeGame_Bisection_Init {
         _assertOutcome(g, Outcome.ChallengerWon, Reason.Step);
     }
 
-    function test_bisection_headTokenAtFirstSampledPosition_succeeds() public {
+    function test_finishBisection_headAtFirstSampledPosition_succeeds() public {
         Game memory g = _replicaGame(_none(), _fault(TraceLib.FaultKind.Token, 3, LAYERS + 1), 1, 6);
         _play(g, 7);
         _assertStep(g, 3, LAYERS + 1);
@@ -140,7 +140,7 @@ contract DisputeGame_Bisection_Test is DisputeGame_Bisection_Init {
         _assertOutcome(g, Outcome.ChallengerWon, Reason.Step);
     }
 
-    function test_bisection_wrongPromptToken_succeeds() public {
+    function test_finishBisection_wrongPromptToken_succeeds() public {
         // A head leaf at a prompt position carrying another token than the prompt's.
         Game memory g = _replicaGame(_none(), _fault(TraceLib.FaultKind.Token, 0, LAYERS + 1), 1, 3);
         _play(g, 5);
@@ -149,7 +149,7 @@ contract DisputeGame_Bisection_Test is DisputeGame_Bisection_Init {
         _assertOutcome(g, Outcome.ChallengerWon, Reason.Step);
     }
 
-    function test_bisection_honestDefender_challengerReplicaLoses_succeeds() public {
+    function test_finishBisection_honestDefender_succeeds() public {
         // The dispute is against the honest replica 0, naming replica 1, which is the wrong one.
         Game memory g = _replicaGame(_none(), _fault(TraceLib.FaultKind.Hidden, 2, 5), 0, 6);
         // The fault changes nothing after it (the head at prompt position 2 carries the prompt's token, and block
@@ -161,7 +161,7 @@ contract DisputeGame_Bisection_Test is DisputeGame_Bisection_Init {
         _assertOutcome(g, Outcome.DefenderWon, Reason.Step);
     }
 
-    function test_bisection_bothWrong_succeeds() public {
+    function test_finishBisection_bothWrong_succeeds() public {
         Game memory g =
             _replicaGame(_fault(TraceLib.FaultKind.KvRoot, 4, 1), _fault(TraceLib.FaultKind.Hidden, 4, 1), 1, 6);
         _play(g, 8);
@@ -170,7 +170,7 @@ contract DisputeGame_Bisection_Test is DisputeGame_Bisection_Init {
         _assertOutcome(g, Outcome.BothWrong, Reason.Step);
     }
 
-    function test_bisection_ownCommitment_succeeds() public {
+    function test_finishBisection_ownCommitment_succeeds() public {
         uint32[] memory prompt = _prompt();
         TraceLib.Params memory p = _paramsFor(_jobRequest(1, prompt, bytes32(0)), prompt, 9);
         TraceLib.Trace memory bad = _faulty(p, _spansA(), TraceLib.FaultKind.Hidden, 9, 2);
@@ -182,7 +182,7 @@ contract DisputeGame_Bisection_Test is DisputeGame_Bisection_Init {
         _assertOutcome(g, Outcome.ChallengerWon, Reason.Step);
     }
 
-    function test_bisection_stepAtPositionZero_succeeds() public {
+    function test_finishBisection_stepAtPositionZero_succeeds() public {
         Game memory g = _replicaGame(_none(), _fault(TraceLib.FaultKind.Hidden, 0, 0), 1, 2);
         _play(g, 0);
         _assertStep(g, 0, 0);
@@ -191,7 +191,7 @@ contract DisputeGame_Bisection_Test is DisputeGame_Bisection_Init {
         _assertOutcome(g, Outcome.ChallengerWon, Reason.Step);
     }
 
-    function test_bisection_noDisagreementAtPick_challengerLoses_succeeds() public {
+    function test_revealParts_noDisagreementAtFirstPick_succeeds() public {
         Game memory g = _replicaGame(_none(), _fault(TraceLib.FaultKind.Hidden, 5, 3), 1, 6);
         _challengerMove(g.id, g.ch, g.chRecords, 4);
         vm.expectEmit(address(dg));
@@ -202,7 +202,7 @@ contract DisputeGame_Bisection_Test is DisputeGame_Bisection_Init {
         _assertOutcome(g, Outcome.DefenderWon, Reason.NoDisagreement);
     }
 
-    function test_bisection_partsInSeparateTransactions_succeeds() public {
+    function test_revealParts_separateTransactions_succeeds() public {
         Game memory g = _replicaGame(_none(), _fault(TraceLib.FaultKind.Hidden, 5, 3), 1, 6);
         _challengerMove(g.id, g.ch, g.chRecords, 8);
         IDisputeGame.PartReveal[] memory one = new IDisputeGame.PartReveal[](1);
@@ -319,7 +319,7 @@ contract DisputeGame_Bisection_Test is DisputeGame_Bisection_Init {
         _assertStep(g, 5, 3);
     }
 
-    function testFuzz_bisection_anyFault_findsTheFaultyStep_succeeds(uint256 _t, uint256 _s, uint256 _kind) public {
+    function testFuzz_finishBisection_anyFault_succeeds(uint256 _t, uint256 _s, uint256 _kind) public {
         uint32 t = uint32(bound(_t, 0, 8));
         uint16 s = uint16(bound(_s, 0, LAYERS + 1));
         TraceLib.FaultKind kind = s == LAYERS + 1
@@ -339,7 +339,7 @@ contract DisputeGame_Bisection_Test is DisputeGame_Bisection_Init {
 contract DisputeGame_Absence_Test is DisputeGame_Bisection_Init {
     using TraceLib for TraceLib.Trace;
 
-    function test_absence_stoppedAtMaxTokens_defenderWins_succeeds() public {
+    function test_stepEmbedding_absentAfterMaxTokens_succeeds() public {
         jobMaxTokens = 3;
         uint32[] memory prompt = _prompt();
         TraceLib.Params memory p = _paramsFor(_jobRequest(1, prompt, bytes32(0)), prompt, 3);
@@ -355,7 +355,7 @@ contract DisputeGame_Absence_Test is DisputeGame_Bisection_Init {
         _assertOutcome(g, Outcome.DefenderWon, Reason.Step);
     }
 
-    function test_absence_stoppedAtEos_defenderWins_succeeds() public {
+    function test_stepEmbedding_absentAfterEos_succeeds() public {
         // A model whose head samples EOS at position 4: generation stops there.
         AlphabetVerifier eos = new AlphabetVerifier(LAYERS, VOCAB, 4, ALPHABET_ROOT);
         jobModel = keccak256("alphabet-eos");
@@ -375,7 +375,7 @@ contract DisputeGame_Absence_Test is DisputeGame_Bisection_Init {
         _assertOutcome(g, Outcome.DefenderWon, Reason.Step);
     }
 
-    function test_absence_truncated_defenderLoses_succeeds() public {
+    function test_stepEmbedding_absentTruncated_succeeds() public {
         uint32[] memory prompt = _prompt();
         TraceLib.Params memory p = _paramsFor(_jobRequest(1, prompt, bytes32(0)), prompt, 9);
         TraceLib.Trace memory full = _honest(p, _spansOwn()); // positions 0..11

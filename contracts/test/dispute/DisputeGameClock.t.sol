@@ -19,7 +19,7 @@ contract DisputeGame_Clock_Test is DisputeGame_Bisection_Init {
         g_ = _replicaGame(_none(), _fault(TraceLib.FaultKind.Hidden, 5, 3), 1, 6);
     }
 
-    function test_clock_challengerFirstTurn_boundary_succeeds() public {
+    function test_revealPosition_challengerClockBoundary_succeeds() public {
         Game memory g = _defaultGame();
         uint256 deadline = _info(g.id).deadline;
         assertEq(deadline, block.timestamp + CLOCK);
@@ -43,7 +43,7 @@ contract DisputeGame_Clock_Test is DisputeGame_Bisection_Init {
         assertEq(stakes.activeStake(pipeB[1].node), MIN_STAKE);
     }
 
-    function test_clock_defenderTurn_boundary_slashesMissingStages_succeeds() public {
+    function test_revealParts_defenderClockBoundary_succeeds() public {
         Game memory g = _defaultGame();
         _challengerMove(g.id, g.ch, g.chRecords, 8);
         skip(1 hours);
@@ -74,7 +74,7 @@ contract DisputeGame_Clock_Test is DisputeGame_Bisection_Init {
         assertEq(market.getJob(g.job.id).wrongMask, 2);
     }
 
-    function test_clock_stepTurn_boundary_succeeds() public {
+    function test_stepLayer_stepClockBoundary_succeeds() public {
         Game memory g = _defaultGame();
         skip(5 hours);
         _narrow(g.id, g.def, g.defRecords, g.ch, g.chRecords, 5, 3);
@@ -94,7 +94,7 @@ contract DisputeGame_Clock_Test is DisputeGame_Bisection_Init {
         _assertResolved(g, Outcome.DefenderWon, Reason.ChallengerTimedOut);
     }
 
-    function test_clock_extensionNearExpiry_succeeds() public {
+    function test_revealParts_extensionNearExpiry_succeeds() public {
         Game memory g = _defaultGame();
         // The challenger moves with 10 minutes left; the defender answers in a minute.
         skip(CLOCK - 10 minutes);
@@ -110,7 +110,7 @@ contract DisputeGame_Clock_Test is DisputeGame_Bisection_Init {
         _assertResolved(g, Outcome.DefenderWon, Reason.ChallengerTimedOut);
     }
 
-    function test_clock_noExtensionWithTimeLeft_succeeds() public {
+    function test_revealParts_noExtensionWithTimeLeft_succeeds() public {
         Game memory g = _defaultGame();
         skip(1 days);
         _challengerMove(g.id, g.ch, g.chRecords, 8);
@@ -123,7 +123,7 @@ contract DisputeGame_Clock_Test is DisputeGame_Bisection_Init {
     }
 
     /// @dev Both sides always move at their last second, over the longest bisection a 64-position trace allows.
-    function test_clock_slowestGame_endsWithinMaxDuration_succeeds() public {
+    function test_resolve_slowestGameWithinMaxDuration_succeeds() public {
         uint32[] memory prompt = _prompt();
         TraceLib.Params memory p = _paramsFor(_jobRequest(2, prompt, bytes32(0)), prompt, 61);
         TraceLib.Trace memory good = _honest(p, _spansA());

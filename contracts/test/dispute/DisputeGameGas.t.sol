@@ -22,7 +22,7 @@ contract DisputeGame_Gas_Test is DisputeGame_Bisection_Init {
         console.log(_what, gas_);
     }
 
-    function test_gas_fastPathDispute_mockVerifier() public {
+    function test_gas_fastPathDispute() public {
         // Replica 0: 2 stages; replica 1: 3 stages, wrong at block slot 3 of position 5; the challenger names
         // replica 0. Positions 0..8, so each stage tree has 16 to 64 leaves (proofs of 4 to 6 siblings).
         _mint(challenger, 10 * BOND); // a balance that stays non-zero, as for a live challenger
@@ -43,7 +43,7 @@ contract DisputeGame_Gas_Test is DisputeGame_Bisection_Init {
         assertLe(total, OVERHEAD_GOAL);
     }
 
-    function test_gas_bisectionRound_mockVerifier() public {
+    function test_gas_bisectionRound() public {
         Game memory g = _replicaGame(_none(), _fault(TraceLib.FaultKind.Hidden, 5, 3), 1, 6);
         _challengerMove(g.id, g.ch, g.chRecords, 8);
         _gas("revealPosition (7 leaves)");

@@ -144,17 +144,17 @@ contract DisputeGame_LayerStepVerifier_Test is DisputeGameFixture {
         assertEq(market.getJob(job.id).wrongMask, 2);
     }
 
-    function test_layerStepVerifier_fastPathAtPosition1_succeeds() public {
+    function test_stepLayer_realVerifierAtPosition1_succeeds() public {
         _play("layerT1");
     }
 
-    function test_layerStepVerifier_fastPathAtPosition511_succeeds() public {
+    function test_stepLayer_realVerifierAtPosition511_succeeds() public {
         (uint256 total,) = _play("layerT511");
         // The issue's goal for a whole fast-path dispute (every transaction together).
         assertLe(total, 20_000_000);
     }
 
-    function test_layerStepVerifier_fastPathAtPosition511LastLayer_succeeds() public {
+    function test_stepLayer_realVerifierAtPosition511LastLayer_succeeds() public {
         (uint256 total,) = _play("layerT511Last");
         assertLe(total, 20_000_000);
     }

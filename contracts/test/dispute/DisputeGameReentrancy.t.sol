@@ -67,7 +67,7 @@ contract DisputeGame_Reentrancy_Test is DisputeGame_Bisection_Init {
         );
     }
 
-    function test_reentrancy_claimCreditFromTokenHook_reverts() public {
+    function test_claimCredit_tokenReentersClaimCredit_succeeds() public {
         Game memory g = _decided();
         _resolve(g.id, g.defRecords, g.chRecords);
         // While paying the challenger, the token calls claimCredit again.
@@ -79,7 +79,7 @@ contract DisputeGame_Reentrancy_Test is DisputeGame_Bisection_Init {
         assertEq(token.balanceOf(address(dg)), 0);
     }
 
-    function test_reentrancy_duringSlashRewardTransfer_reverts() public {
+    function test_resolve_tokenReentersDuringSlashReward_succeeds() public {
         Game memory g = _decided();
         // The bond is credited before the StakeManager pays the reward in; a reentrant claim must not see it.
         _hostile().arm(address(stakes), address(dg), address(dg), abi.encodeCall(dg.claimCredit, (challenger)));
@@ -89,7 +89,7 @@ contract DisputeGame_Reentrancy_Test is DisputeGame_Bisection_Init {
         assertEq(token.balanceOf(address(dg)), BOND + REWARD);
     }
 
-    function test_reentrancy_openFromBondTransfer_reverts() public {
+    function test_open_tokenReentersOpen_succeeds() public {
         Game memory g = _replicaGame(_none(), _fault(TraceLib.FaultKind.Hidden, 5, 3), 1, 6);
         // While the bond of a second dispute is pulled, the token tries to open a third.
         _hostile()
@@ -105,7 +105,7 @@ contract DisputeGame_Reentrancy_Test is DisputeGame_Bisection_Init {
         assertEq(dg.disputeCount(), 2);
     }
 
-    function test_reentrancy_verifierCannotChangeState_succeeds() public {
+    function test_stepLayer_verifierReentersGame_succeeds() public {
         bytes32 model = keccak256("reentering");
         ReenteringVerifier bad = new ReenteringVerifier(alphabet, dg, challenger);
         registry.registerModel(model, ALPHABET_ROOT, _dims(), address(bad), "ipfs://reentering");

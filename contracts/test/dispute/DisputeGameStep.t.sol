@@ -287,6 +287,31 @@ contract DisputeGame_Step_Test is DisputeGame_Step_Init {
         _assertDecided(c.id, Outcome.ChallengerWon);
     }
 
+    function test_stepEmbedding_agreedTokenTooWide_reverts() public {
+        // Both traces agree on a head leaf at position 2 whose token field does not fit 32 bits: its embedding
+        // cannot be recomputed (both are wrong earlier, at that head).
+        uint256 slots = uint256(LAYERS) + 2;
+        bytes32[] memory a = new bytes32[](4 * slots);
+        bytes32[] memory b = new bytes32[](4 * slots);
+        bytes32[] memory b2 = new bytes32[](4 * slots);
+        for (uint256 i; i < a.length; ++i) {
+            (a[i], b[i], b2[i]) =
+            (keccak256(abi.encode("a", i)), keccak256(abi.encode("b", i)), keccak256(abi.encode("b", i)));
+        }
+        b[2 * slots + LAYERS + 1] = bytes32(uint256(1) << 40);
+        b2[2 * slots + LAYERS + 1] = bytes32(uint256(1) << 40);
+        b2[3 * slots] = bytes32(uint256(7)); // the sides' embeddings at position 3 differ
+        TraceLib.Trace memory ch = TraceLib.fromFields(LAYERS, 4, a, b, _spansA());
+        TraceLib.Trace memory def = TraceLib.fromFields(LAYERS, 4, a, b2, _spansB());
+        Job memory job = _job(ch, def, 2, _prompt());
+        uint256 id = _open(job.id, 1, 0, job.records1, job.records0);
+        _narrow(id, def, job.records1, ch, job.records0, 3, 0);
+        StepClaims memory claims = TraceLib.claims(def, ch, 3, 0);
+        IStepProver.JobInputs memory none;
+        vm.expectRevert(abi.encodeWithSelector(E.DisputeGame_TokenOutOfRange.selector, uint256(1) << 40));
+        prover.stepEmbedding(id, claims, none, TraceLib.embeddingStep(3, 0));
+    }
+
     function test_stepHead_sampledPosition_succeeds() public {
         Case memory c = _case(TraceLib.FaultKind.Token, 5, LAYERS + 1);
         _narrowCase(c, 5, LAYERS + 1);
@@ -306,7 +331,7 @@ contract DisputeGame_Step_Test is DisputeGame_Step_Init {
         _assertDecided(c.id, Outcome.ChallengerWon);
     }
 
-    function test_step_claimsMismatch_reverts() public {
+    function test_stepLayer_claimsMismatch_reverts() public {
         Case memory c = _case(TraceLib.FaultKind.Hidden, 5, 3);
         _narrowCase(c, 5, 3);
         StepClaims memory claims = _claims(c, 5, 3);
@@ -315,7 +340,7 @@ contract DisputeGame_Step_Test is DisputeGame_Step_Init {
         prover.stepLayer(c.id, claims, c.ch.layerStep(5, 3));
     }
 
-    function test_step_wrongKind_reverts() public {
+    function test_stepHead_wrongKind_reverts() public {
         Case memory c = _case(TraceLib.FaultKind.Hidden, 5, 3);
         _narrowCase(c, 5, 3);
         StepClaims memory claims = _claims(c, 5, 3);
@@ -378,7 +403,7 @@ contract DisputeGame_Step_Test is DisputeGame_Step_Init {
         prover.stepHead(c.id, claims, _inputs(c), step);
     }
 
-    function test_step_beforeNarrowOrAfterClock_reverts() public {
+    function test_stepLayer_beforeNarrowOrAfterClock_reverts() public {
         Case memory c = _case(TraceLib.FaultKind.Hidden, 5, 3);
         StepClaims memory claims = _claims(c, 5, 3);
         IStepVerifier.LayerStep memory step = c.ch.layerStep(5, 3);
@@ -393,7 +418,7 @@ contract DisputeGame_Step_Test is DisputeGame_Step_Init {
         prover.stepLayer(c.id, claims, step);
     }
 
-    function test_step_verifierReturnsNothing_reverts() public {
+    function test_stepLayer_verifierReturnsNothing_reverts() public {
         bytes32 silentModel = keccak256("silent");
         SilentVerifier silent = new SilentVerifier();
         registry.registerModel(silentModel, ALPHABET_ROOT, _dims(), address(silent), "ipfs://silent");
@@ -416,10 +441,10 @@ contract DisputeGame_Step_Test is DisputeGame_Step_Init {
         prover.stepLayer(id, TraceLib.claims(bad, good, 5, 3), good.layerStep(5, 3));
     }
 
-    function test_step_verifierRevert_bubbles() public {
+    function test_stepLayer_verifierReverts_reverts() public {
         Case memory c = _case(TraceLib.FaultKind.Hidden, 5, 3);
         _narrowCase(c, 5, 3);
-        // Slot checks pass in the prover; the mock's own check of the weights root is what fails here.
+        // Every check of the prover passes; the verifier's own revert reaches the caller unchanged.
         vm.mockCallRevert(address(alphabet), abi.encodePacked(IStepVerifier.verifyLayerStep.selector), "boom");
         vm.expectRevert(bytes("boom"));
         prover.stepLayer(c.id, _claims(c, 5, 3), c.ch.layerStep(5, 3));
