@@ -41,6 +41,18 @@ public class ConnectionTests
     }
 
     [Fact]
+    public void DeploymentFile_ReadsWhatTheForgeScriptWrites()
+    {
+        // deploy/addresses/31337.json is written by contracts/script/DeployDePin.s.sol (fields it adds later are ignored).
+        DeploymentFile file = DeploymentFile.Load(Path.Combine(AnvilChain.RepositoryRoot, "deploy", "addresses", "31337.json"));
+
+        Assert.Equal(31337ul, file.ChainId);
+        Assert.All(file.Contracts, c => Assert.True(Protocol.Encoding.AddressText.IsValid(c.Address), c.Name));
+        Assert.Equal("1000000000000000000000", file.Params.MinStake);
+        Assert.True(file.Params.UnbondingDelay > file.Params.ChallengeWindow + file.Params.MaxDisputeDuration);
+    }
+
+    [Fact]
     public void Artifact_Missing_SaysRunForgeBuild() =>
         Assert.Contains("forge build", Assert.Throws<FileNotFoundException>(() => ContractArtifact.Load("/nonexistent", "StakeManager")).Message);
 }
