@@ -164,7 +164,10 @@ public sealed class LayerSpan : IDisposable
         Length = length;
     }
 
-    /// <summary>The running key/value root of block <paramref name="layer"/> after <paramref name="position"/>.</summary>
+    /// <summary>
+    /// The running key/value root of block <paramref name="layer"/> after <paramref name="position"/>; computed
+    /// only for positions forwarded with a trace sink (leaf hashing is what maintains it).
+    /// </summary>
     public ReadOnlySpan<byte> KvRoot(int layer, int position)
     {
         if (layer < FirstLayer || layer >= EndLayer) throw new ArgumentOutOfRangeException(nameof(layer));
