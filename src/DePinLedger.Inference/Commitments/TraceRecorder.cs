@@ -80,16 +80,6 @@ public sealed class TraceRecorder : ITraceSink
 
     public Hash32 Root() => Tree().Root;
 
-    /// <summary>Index of (position, slot) among the recorded leaves, or −1 when it was not recorded.</summary>
-    public int IndexOf(int position, int slot)
-    {
-        int target = position * SlotsPerPosition + slot;
-        if ((uint)target >= (uint)_present.Length || !_present[target]) return -1;
-        int index = 0;
-        for (int i = 0; i < target; i++) if (_present[i]) index++;
-        return index;
-    }
-
     /// <summary>Forgets everything (a new job reusing the buffer).</summary>
     public void Clear() => Array.Clear(_present);
 }
