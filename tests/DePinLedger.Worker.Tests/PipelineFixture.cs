@@ -48,6 +48,13 @@ public sealed class PipelineFixture : IAsyncLifetime
         new StageRoute(4, 4, [Stage2.Address]),
     ];
 
+    /// <summary>The fixture's route with stage <paramref name="stage"/> (0, 1 or 2) served by <paramref name="worker"/> alone.</summary>
+    internal IReadOnlyList<StageRoute> RouteWith(int stage, Uri worker)
+    {
+        IReadOnlyList<StageRoute> route = Route();
+        return [.. route.Select((s, i) => i == stage ? s with { Endpoints = [worker] } : s)];
+    }
+
     internal static PipelineJob Job(int[] prompt, int maxNewTokens, SamplingParams sampling, byte jobSeed = 1)
     {
         var id = new byte[32];

@@ -28,7 +28,8 @@ internal sealed class WorkerProcess : IDisposable
         get { lock (_stderr) return _stderr.ToString(); }
     }
 
-    public static async Task<WorkerProcess> StartAsync(TestNode node, string layers, params string[] extra)
+    /// <summary>How <c>depin worker</c> is started for <paramref name="layers"/>, with fresh trace storage and any extra flags.</summary>
+    public static ProcessStartInfo StartInfo(TestNode node, string layers, params string[] extra)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "depin.dll");
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
@@ -41,6 +42,12 @@ internal sealed class WorkerProcess : IDisposable
         foreach (string a in (string[])["exec", dll, "worker", "--model", SharedModels.Stories260K, "--layers", layers, "--port", "0", "--host", "127.0.0.1",
                      "--keystore", node.KeystoreDirectory, "--passphrase-file", node.PassphraseFile, "--trace-dir", Path.Combine(node.Root, "traces-" + Guid.NewGuid().ToString("N")), .. extra])
             start.ArgumentList.Add(a);
+        return start;
+    }
+
+    public static async Task<WorkerProcess> StartAsync(TestNode node, string layers, params string[] extra)
+    {
+        ProcessStartInfo start = StartInfo(node, layers, extra);
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start depin");
         var worker = new StringBuilder();
         process.ErrorDataReceived += (_, e) =>

@@ -1,5 +1,9 @@
 using DePinLedger.Inference.Commitments;
+using System.Diagnostics;
 using DePinLedger.Inference.Engine;
+using DePinLedger.Inference.Import;
+using DePinLedger.Inference.Model;
+using DePinLedger.Inference.Tokenization;
 using DePinLedger.Pipeline;
 using DePinLedger.Worker.Contracts;
 using Google.Protobuf;
@@ -151,6 +155,70 @@ public sealed class WorkerServiceTests(PipelineFixture fixture)
         int firstDifferent = Enumerable.Range(0, result.Leaves.Count).First(i => result.Leaves[i] != reference[i]);
         Assert.Equal(firstAffected, firstDifferent);
     }
+
+    [Fact]
+    public async Task CorruptLeafFault_ChangesExactlyThatLeaf_AndNothingElse()
+    {
+        // Slot 4 is block 3's leaf, on the middle stage (blocks 2-3); the computation itself stays honest.
+        (PipelineResult result, IReadOnlyList<Hash32> reference, GenerationResult expected) = await RunWithFault(1, "2-3", "--fault-corrupt-leaf", "7:4");
+        int stride = fixture.Model.Config.Layers + 2;
+        Assert.Equal([7 * stride + 4], Differences(result.Leaves, reference));
+        Assert.Equal(expected.OutputTokens, result.OutputTokens);
+    }
+
+    [Fact]
+    public async Task SkipLayerFault_ChangesTheLeaves_FromTheSkippedBlocksFirstLeafOn()
+    {
+        (PipelineResult result, IReadOnlyList<Hash32> reference, _) = await RunWithFault(1, "2-3", "--fault-skip-layer", "3:5");
+        int stride = fixture.Model.Config.Layers + 2;
+        Assert.Equal(5 * stride + 4, Differences(result.Leaves, reference)[0]);
+    }
+
+    [Fact]
+    public async Task OtherWeightsFault_ChangesTheLeaves_FromTheStagesFirstLeafOn()
+    {
+        // Same shape as stories260K, other (seeded random) weights: the stage's first leaf already differs.
+        ModelConfig c = fixture.Model.Config;
+        (LlamaCheckpoint checkpoint, Tokenizer tokenizer) = SyntheticModel.Create(
+            new LlamaConfig(c.Dim, c.HiddenDim, c.Layers, c.Heads, c.KvHeads, c.VocabSize, c.SeqLen, c.SharedClassifier), seed: 99);
+        string other = Path.Combine(fixture.Node.Root, "other-weights.dplm");
+        ModelFile.Write(ModelImporter.Import(checkpoint, tokenizer), other);
+        (PipelineResult result, IReadOnlyList<Hash32> reference, _) = await RunWithFault(1, "2-3", "--fault-other-weights", other);
+        Assert.Equal(3, Differences(result.Leaves, reference)[0]);
+    }
+
+    [Fact]
+    public async Task RandomTokensFault_ChangesTheLeaves_FromTheFirstSampledHeadLeafOn()
+    {
+        (PipelineResult result, IReadOnlyList<Hash32> reference, GenerationResult expected) = await RunWithFault(2, "4-4", "--fault-random-tokens", "0");
+        // Prompt positions carry forced head leaves; the first sampled one is at the prompt's last position.
+        int layers = fixture.Model.Config.Layers, stride = layers + 2;
+        Assert.Equal((fixture.Prompt.Length - 1) * stride + layers + 1, Differences(result.Leaves, reference)[0]);
+        Assert.NotEqual(expected.OutputTokens, result.OutputTokens);
+    }
+
+    [Fact]
+    public async Task AFaultThatCouldNeverFire_IsRefusedAtStart()
+    {
+        using var process = Process.Start(WorkerProcess.StartInfo(fixture.Node, "2-3", "--fault-corrupt-leaf", "0:1"))!;
+        string error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.Equal(2, process.ExitCode);
+        Assert.Contains("fault injection: slot 1 is not a slot of this stage", error);
+    }
+
+    /// <summary>A 14-token greedy job through the fixture's route with stage <paramref name="stage"/> replaced by a worker started with the fault flags, and the single-process reference.</summary>
+    private async Task<(PipelineResult, IReadOnlyList<Hash32>, GenerationResult)> RunWithFault(int stage, string layers, params string[] fault)
+    {
+        (GenerationResult expected, IReadOnlyList<Hash32> reference) = fixture.Reference(fixture.Prompt, 14, SamplingParams.Greedy);
+        using WorkerProcess faulty = await WorkerProcess.StartAsync(fixture.Node, layers, fault);
+        PipelineResult result = await new PipelineRunner().RunAsync(fixture.RouteWith(stage, faulty.Address), PipelineFixture.Job(fixture.Prompt, 14, SamplingParams.Greedy, 44));
+        Assert.Equal(reference.Count, result.Leaves.Count);
+        return (result, reference, expected);
+    }
+
+    private static int[] Differences(IReadOnlyList<Hash32> leaves, IReadOnlyList<Hash32> reference) =>
+        [.. Enumerable.Range(0, leaves.Count).Where(i => leaves[i] != reference[i])];
 
     [Fact]
     public async Task CrashFault_FailsOverToTheReplica_WithIdenticalResult()

@@ -46,16 +46,24 @@ internal static class WorkerCommand
         Option<int> faultDelayFrom = CommonOptions.Number("--fault-delay-from-step", "Fault injection: the delay starts at this Forward call (from 1)", 1, n => CommonOptions.AtLeast(n, 1));
         Option<int> faultCrash = CommonOptions.Number("--fault-crash-at-step", "Fault injection: exit abruptly during this Forward call (0 = never)", 0, n => CommonOptions.AtLeast(n, 0));
         Option<string> faultNoise = new("--fault-noise") { Description = "Fault injection: add 1 to the first hidden value after block LAYER at POSITION", HelpName = "POSITION:LAYER" };
+        Option<string> faultCorrupt = new("--fault-corrupt-leaf") { Description = "Fault injection: commit a wrong hash for the leaf at POSITION, trace SLOT (0 embedding, 1..L blocks, L+1 head), computing correctly", HelpName = "POSITION:SLOT" };
+        Option<string> faultSkip = new("--fault-skip-layer") { Description = "Fault injection: do not compute block LAYER (pass its input through, write no K/V) from POSITION on [default position: 0]", HelpName = "LAYER[:POSITION]" };
+        Option<string> faultWeights = new("--fault-other-weights") { Description = "Fault injection: compute with this model's weights (same shape) while claiming --model", HelpName = "MODEL" };
+        Option<string> faultRandom = new("--fault-random-tokens") { Description = "Fault injection (last stage): return pseudo-random tokens instead of sampling from POSITION on", HelpName = "POSITION" };
 
         var command = new Command("worker", "Run a worker node: serve a span of layers over gRPC, sign stage receipts, keep traces for disputes")
         {
             model, layers, port, host, keystore, account, passphraseFile, passphraseEnv, rpc, kvBudget, maxBatch, threads,
-            traceDir, traceMb, traceHours, heartbeat, heartbeatSeconds, faultDelay, faultDelayFrom, faultCrash, faultNoise,
+            traceDir, traceMb, traceHours, heartbeat, heartbeatSeconds, faultDelay, faultDelayFrom, faultCrash, faultNoise, faultCorrupt, faultSkip,
+            faultWeights, faultRandom,
         };
         command.SetAction((parsed, cancellation) => ChainCommandSupport.RunAsync(context, async () =>
         {
             (int first, int last) = ParseRange(parsed.GetRequiredValue(layers), "--layers");
-            (int noisePosition, int noiseLayer) = parsed.GetValue(faultNoise) is { Length: > 0 } noise ? ParseNoise(noise) : (-1, -1);
+            (int noisePosition, int noiseLayer) = ParsePair(parsed.GetValue(faultNoise), "--fault-noise", "POSITION:LAYER", secondOptional: false, (-1, -1));
+            (int corruptPosition, int corruptSlot) = ParsePair(parsed.GetValue(faultCorrupt), "--fault-corrupt-leaf", "POSITION:SLOT", secondOptional: false, (-1, -1));
+            (int skipLayer, int skipFrom) = ParsePair(parsed.GetValue(faultSkip), "--fault-skip-layer", "LAYER[:POSITION]", secondOptional: true, (-1, 0));
+            (int randomFrom, _) = ParsePair(parsed.GetValue(faultRandom), "--fault-random-tokens", "POSITION", secondOptional: true, (-1, 0));
             Uri? heartbeatUrl = parsed.GetValue(heartbeat) is { Length: > 0 } url ? ParseUrl(url, "--heartbeat-url") : null;
             Uri? rpcUrl = parsed.GetValue(rpc) is { Length: > 0 } r ? ParseUrl(r, "--rpc") : null;
             string hostText = parsed.GetValue(host) ?? "0.0.0.0";
@@ -63,6 +71,7 @@ internal static class WorkerCommand
 
             IntegerModel loaded = await context.Models.LoadAsync(parsed.GetRequiredValue(model), cancellation);
             if (last >= loaded.Config.Layers) throw new UsageException($"--layers {first}-{last}: the model has layers 0-{loaded.Config.Layers - 1}");
+            IntegerModel? otherWeights = parsed.GetValue(faultWeights) is { Length: > 0 } weights ? await context.Models.LoadAsync(weights, cancellation) : null;
             KeystoreAccount keyFile = ChainCommandSupport.OpenKeystore(parsed.GetValue(keystore)).Find(parsed.GetValue(account));
             NodeKey key = Keystore.Unlock(keyFile, ChainCommandSupport.ReadPassphrase(parsed.GetValue(passphraseFile), parsed.GetValue(passphraseEnv), $"unlock node key {keyFile.Address}"));
             ulong? chainId = null;
@@ -91,8 +100,22 @@ internal static class WorkerCommand
                     CrashAtStep = parsed.GetValue(faultCrash),
                     NoisePosition = noisePosition,
                     NoiseLayer = noiseLayer,
+                    CorruptPosition = corruptPosition,
+                    CorruptSlot = corruptSlot,
+                    SkipLayer = skipLayer,
+                    SkipFromPosition = skipFrom,
+                    OtherWeights = otherWeights,
+                    RandomTokensFromPosition = randomFrom,
                 },
             };
+            try
+            {
+                options.Validate(loaded.Config);
+            }
+            catch (ArgumentException e)
+            {
+                throw new UsageException($"fault injection: {e.Message}");
+            }
             await WorkerHost.RunAsync(loaded, key, options, address =>
             {
                 context.Out.WriteLine($"worker listening on {address} (layers {first}-{last}, node {key.Address})");
@@ -116,13 +139,16 @@ internal static class WorkerCommand
         return (first, last);
     }
 
-    private static (int, int) ParseNoise(string text)
+    /// <summary>"A:B" (or "A" when the second number is optional) of non-negative integers; <paramref name="absent"/> when the option is not given.</summary>
+    private static (int, int) ParsePair(string? text, string option, string shape, bool secondOptional, (int, int) absent)
     {
+        if (string.IsNullOrEmpty(text)) return absent;
         string[] parts = text.Split(':');
-        if (parts.Length != 2 || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int position)
-            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int layer))
-            throw new UsageException($"--fault-noise must look like POSITION:LAYER, got '{text}'");
-        return (position, layer);
+        int[] numbers = new int[parts.Length];
+        bool ok = parts.Length == 2 || (secondOptional && parts.Length == 1);
+        for (int i = 0; ok && i < parts.Length; i++) ok = int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out numbers[i]);
+        if (!ok) throw new UsageException($"{option} must look like {shape}, got '{text}'");
+        return (numbers[0], parts.Length == 2 ? numbers[1] : absent.Item2);
     }
 
     private static Uri ParseUrl(string text, string option) =>

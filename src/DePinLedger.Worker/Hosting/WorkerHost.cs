@@ -23,7 +23,7 @@ public static class WorkerHost
     /// </summary>
     public static async Task RunAsync(IntegerModel model, NodeKey key, WorkerOptions options, Action<Uri> listening, CancellationToken cancellation)
     {
-        options.Validate(model.Config.Layers);
+        options.Validate(model.Config);
         WebApplication app = Build(model, key, options);
         await app.StartAsync(cancellation);
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()

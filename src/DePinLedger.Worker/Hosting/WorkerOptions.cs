@@ -1,3 +1,5 @@
+using DePinLedger.Inference.Model;
+
 namespace DePinLedger.Worker.Hosting;
 
 /// <summary>Everything a worker daemon is configured with; every setting has a default and a description.</summary>
@@ -48,21 +50,22 @@ public sealed record WorkerOptions
 
     public int LayerCount => LastLayer - FirstLayer + 1;
 
-    public void Validate(int modelLayers)
+    public void Validate(ModelConfig model)
     {
-        if (FirstLayer < 0 || LastLayer < FirstLayer || LastLayer >= modelLayers)
-            throw new ArgumentOutOfRangeException(nameof(LastLayer), $"layers {FirstLayer}-{LastLayer} are not within 0-{modelLayers - 1}");
+        if (FirstLayer < 0 || LastLayer < FirstLayer || LastLayer >= model.Layers)
+            throw new ArgumentOutOfRangeException(nameof(LastLayer), $"layers {FirstLayer}-{LastLayer} are not within 0-{model.Layers - 1}");
         if (Port is < 0 or > 65535) throw new ArgumentOutOfRangeException(nameof(Port), Port, "a port is 0..65535");
         if (KvBudgetBytes < 1) throw new ArgumentOutOfRangeException(nameof(KvBudgetBytes), "the KV budget must be positive");
         if (MaxBatch < 1) throw new ArgumentOutOfRangeException(nameof(MaxBatch), "the batch limit must be positive");
         if (TraceRetentionBytes < 0) throw new ArgumentOutOfRangeException(nameof(TraceRetentionBytes));
-        Faults.Validate();
+        Faults.Validate(model, FirstLayer, LastLayer);
     }
 }
 
 /// <summary>
 /// Deliberate misbehaviour, for tests and the devnet's dispute drills; all off by default. A worker with a fault still
-/// signs its receipts, which is what makes the dispute path testable end to end.
+/// signs its receipts, which is what makes the dispute path testable end to end. Each fault changes the stage's
+/// leaves from the first step it touches on, and nothing before it.
 /// </summary>
 public sealed record FaultOptions
 {
@@ -80,13 +83,57 @@ public sealed record FaultOptions
 
     public int NoiseLayer { get; init; } = -1;
 
-    public bool Any => StepDelay > TimeSpan.Zero || CrashAtStep > 0 || NoisePosition >= 0;
+    /// <summary>
+    /// Commits a wrong hash (last byte flipped) for the leaf at (<see cref="CorruptPosition"/>, <see cref="CorruptSlot"/>)
+    /// while computing everything correctly: a node that lies about its trace, not its output. −1 = off.
+    /// </summary>
+    public int CorruptPosition { get; init; } = -1;
 
-    public void Validate()
+    /// <summary>Trace slot of the corrupted leaf: 0 = embedding, 1..L = block slot − 1, L + 1 = head.</summary>
+    public int CorruptSlot { get; init; } = -1;
+
+    /// <summary>
+    /// Block not computed from <see cref="SkipFromPosition"/> on (a node saving work): its output is its input, it writes
+    /// no K/V (its committed running K/V root stays where it was). −1 = off.
+    /// </summary>
+    public int SkipLayer { get; init; } = -1;
+
+    public int SkipFromPosition { get; init; }
+
+    /// <summary>
+    /// Computes with these weights (same shape) while claiming the served model: a node running a cheaper or altered
+    /// model. Null = off.
+    /// </summary>
+    public IntegerModel? OtherWeights { get; init; }
+
+    /// <summary>The last stage returns pseudo-random tokens instead of sampling from this position on, computing no head; −1 = off.</summary>
+    public int RandomTokensFromPosition { get; init; } = -1;
+
+    public bool Any => StepDelay > TimeSpan.Zero || CrashAtStep > 0 || NoisePosition >= 0 || CorruptPosition >= 0 || SkipLayer >= 0
+        || OtherWeights is not null || RandomTokensFromPosition >= 0;
+
+    /// <summary>Checks the faults against the served span of <paramref name="model"/> (a fault that could never fire is an error).</summary>
+    public void Validate(ModelConfig model, int firstLayer, int lastLayer)
     {
         if (StepDelay < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(StepDelay));
         if (DelayFromStep < 1) throw new ArgumentOutOfRangeException(nameof(DelayFromStep));
         if (CrashAtStep < 0) throw new ArgumentOutOfRangeException(nameof(CrashAtStep));
         if ((NoisePosition < 0) != (NoiseLayer < 0)) throw new ArgumentException("noise needs both a position and a layer");
+        if (NoiseLayer >= 0 && (NoiseLayer < firstLayer || NoiseLayer > lastLayer))
+            throw new ArgumentException($"noise after block {NoiseLayer}: this worker serves blocks {firstLayer}-{lastLayer}");
+        if ((CorruptPosition < 0) != (CorruptSlot < 0)) throw new ArgumentException("a corrupted leaf needs both a position and a slot");
+        if (CorruptSlot >= 0)
+        {
+            bool owned = (CorruptSlot >= firstLayer + 1 && CorruptSlot <= lastLayer + 1)
+                || (CorruptSlot == 0 && firstLayer == 0) || (CorruptSlot == model.Layers + 1 && lastLayer == model.Layers - 1);
+            if (!owned) throw new ArgumentException($"slot {CorruptSlot} is not a slot of this stage (blocks {firstLayer}-{lastLayer} own slots {firstLayer + 1}-{lastLayer + 1}, plus 0 on the first stage and {model.Layers + 1} on the last)");
+        }
+        if (SkipLayer >= 0 && (SkipLayer < firstLayer || SkipLayer > lastLayer))
+            throw new ArgumentException($"cannot skip block {SkipLayer}: this worker serves blocks {firstLayer}-{lastLayer}");
+        if (SkipFromPosition < 0) throw new ArgumentOutOfRangeException(nameof(SkipFromPosition));
+        if (OtherWeights is { } other && other.Config != model)
+            throw new ArgumentException($"the other weights have shape {other.Config}, the served model {model}: they must match");
+        if (RandomTokensFromPosition >= 0 && lastLayer != model.Layers - 1)
+            throw new ArgumentException("random tokens are a fault of the last stage (the one that samples)");
     }
 }

@@ -4,7 +4,9 @@ using DePinLedger.Worker.Traces;
 namespace DePinLedger.Worker.Sessions;
 
 /// <summary>Collects a session's leaves in trace order (the stage's steps arrive position by position, slot by slot) and streams every step to its retained trace file.</summary>
-internal sealed class SessionSink(TraceWriter writer, int capacity) : ITraceSink, IDisposable
+/// <para>The corrupted-leaf fault lives here: the leaf at (<paramref name="corruptPosition"/>, <paramref name="corruptSlot"/>)
+/// is committed with its last byte flipped, in the leaves and in the retained file alike.</para>
+internal sealed class SessionSink(TraceWriter writer, int capacity, int corruptPosition = -1, int corruptSlot = -1) : ITraceSink, IDisposable
 {
     private readonly byte[] _leaves = new byte[(long)capacity * 32];
 
@@ -13,9 +15,20 @@ internal sealed class SessionSink(TraceWriter writer, int capacity) : ITraceSink
     public void Record(in TraceStep step)
     {
         if (Count >= capacity) throw new InvalidOperationException("the session's trace is full");
-        step.Leaf[..32].CopyTo(_leaves.AsSpan(Count * 32, 32));
+        Span<byte> leaf = _leaves.AsSpan(Count * 32, 32);
+        step.Leaf[..32].CopyTo(leaf);
         Count++;
-        writer.Write(step);
+        if (step.Position != corruptPosition || step.Slot != corruptSlot)
+        {
+            writer.Write(step);
+            return;
+        }
+        leaf[31] ^= 0xFF;
+        writer.Write(new TraceStep
+        {
+            Position = step.Position, Slot = step.Slot, Hidden = step.Hidden, Key = step.Key, Value = step.Value,
+            KvRoot = step.KvRoot, Token = step.Token, Leaf = leaf,
+        });
     }
 
     public byte[] LeafBytes(int start, int count) => _leaves.AsSpan(start * 32, count * 32).ToArray();

@@ -45,17 +45,18 @@ public sealed class StageSession : IDisposable
     {
         Id = id;
         Spec = spec;
-        _model = model;
         _faults = options.Faults;
+        // With the other-weights fault every step computes with those weights; everything else is unchanged.
+        _model = _faults.OtherWeights ?? model;
         FirstLayer = options.FirstLayer;
         EndLayer = options.LastLayer + 1;
         var engine = new EngineOptions { Threads = options.Threads };
         _blocks = new LayerSpan[EndLayer - FirstLayer];
-        for (int i = 0; i < _blocks.Length; i++) _blocks[i] = new LayerSpan(model, FirstLayer + i, 1, spec.MaxPositions, engine);
-        if (IsLast) _head = new HeadStep(model, engine);
+        for (int i = 0; i < _blocks.Length; i++) _blocks[i] = new LayerSpan(_model, FirstLayer + i, 1, spec.MaxPositions, engine);
+        if (IsLast) _head = new HeadStep(_model, engine);
         _x = new int[model.Config.Dim];
         _scratch = new byte[4 * model.Config.Dim];
-        _sink = new SessionSink(traces.BeginSession(spec.TraceKey, id, model.Config), LeavesPerPosition * spec.MaxPositions);
+        _sink = new SessionSink(traces.BeginSession(spec.TraceKey, id, model.Config), LeavesPerPosition * spec.MaxPositions, _faults.CorruptPosition, _faults.CorruptSlot);
         LastUsed = DateTime.UtcNow;
     }
 
@@ -117,12 +118,19 @@ public sealed class StageSession : IDisposable
             }
             for (int b = 0; b < _blocks.Length; b++)
             {
-                _blocks[b].Forward(_x, 1, _sink);
+                if (FirstLayer + b == _faults.SkipLayer && position >= _faults.SkipFromPosition) RecordSkipped(b, position);
+                else _blocks[b].Forward(_x, 1, _sink);
                 if (position == _faults.NoisePosition && FirstLayer + b == _faults.NoiseLayer) _x[0] = unchecked(_x[0] + 1);
             }
             if (IsLast)
             {
                 if (p < batch.ForcedNext.Count) _head!.RecordForced(_sink, position, batch.ForcedNext[p]);
+                else if (_faults.RandomTokensFromPosition >= 0 && position >= _faults.RandomTokensFromPosition)
+                {
+                    token = RandomToken(position);
+                    _head!.RecordForced(_sink, position, token);
+                    _sampled.Add(token);
+                }
                 else
                 {
                     token = _head!.Next(_x, Spec.Sampling, position, _sink);
@@ -139,6 +147,33 @@ public sealed class StageSession : IDisposable
         }
         LastUsed = DateTime.UtcNow;
         return new ForwardResult(hiddenOut, token, _sink.LeafBytes(leafStart, _sink.Count - leafStart), started.Elapsed);
+    }
+
+    /// <summary>
+    /// The skip-layer fault: block <paramref name="block"/> passes its input through and writes no K/V, so its leaf
+    /// commits to the unchanged hidden vector and to the running K/V root of the last position it did compute.
+    /// </summary>
+    private void RecordSkipped(int block, int position)
+    {
+        LayerSpan span = _blocks[block];
+        Span<byte> kvRoot = stackalloc byte[32], hiddenHash = stackalloc byte[32], leaf = stackalloc byte[32];
+        kvRoot.Clear();
+        if (span.Length > 0) span.KvRoot(span.FirstLayer, span.Length - 1).CopyTo(kvRoot);
+        TraceLeaves.HashVector(_x, _scratch, hiddenHash);
+        int slot = FirstLayer + block + 1;
+        TraceLeaves.Leaf(position, slot, hiddenHash, kvRoot, leaf);
+        int kvDim = _model.Config.KvDim;
+        _sink.Record(new TraceStep { Position = position, Slot = slot, Hidden = _x, Key = new int[kvDim], Value = new int[kvDim], KvRoot = kvRoot, Token = -1, Leaf = leaf });
+    }
+
+    /// <summary>The random-tokens fault: a token from keccak(job seed ‖ position), no head computed.</summary>
+    private int RandomToken(int position)
+    {
+        Span<byte> material = stackalloc byte[36], digest = stackalloc byte[32];
+        Spec.Sampling.Seed.AsSpan().CopyTo(material);
+        BinaryPrimitives.WriteInt32BigEndian(material[32..], position);
+        Keccak256.Hash(material, digest);
+        return (int)(BinaryPrimitives.ReadUInt32BigEndian(digest) % (uint)_model.Config.VocabSize);
     }
 
     /// <summary>Ends the session: seals the trace file and signs the receipt.</summary>
