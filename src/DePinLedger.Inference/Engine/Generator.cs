@@ -26,6 +26,7 @@ public sealed class Generator : IDisposable
     private readonly IntegerModel _model;
     private readonly LayerSpan[] _spans;
     private readonly HeadStep _head;
+    private readonly ParallelRunner _runner;
     private readonly int[] _hidden;
     private readonly byte[] _scratch;
 
@@ -40,14 +41,18 @@ public sealed class Generator : IDisposable
         if (spanLengths.Count == 0 || spanLengths.Any(n => n < 1) || spanLengths.Sum() != model.Config.Layers)
             throw new ArgumentException($"span lengths must be positive and sum to {model.Config.Layers}", nameof(spanLengths));
         MaxPositions = maxPositions;
+        options ??= EngineOptions.Default;
+        options.Validate();
+        // One set of kernel threads for every span and the head: they run one after another.
+        _runner = new ParallelRunner(options.Threads);
         _spans = new LayerSpan[spanLengths.Count];
         int first = 0;
         for (int i = 0; i < spanLengths.Count; i++)
         {
-            _spans[i] = new LayerSpan(model, first, spanLengths[i], maxPositions, options);
+            _spans[i] = new LayerSpan(model, first, spanLengths[i], maxPositions, options, _runner);
             first += spanLengths[i];
         }
-        _head = new HeadStep(model, options);
+        _head = new HeadStep(model, options, _runner);
         _hidden = new int[maxPositions * model.Config.Dim];
         _scratch = new byte[4 * model.Config.Dim];
     }
@@ -134,5 +139,6 @@ public sealed class Generator : IDisposable
     {
         foreach (LayerSpan span in _spans) span.Dispose();
         _head.Dispose();
+        _runner.Dispose();
     }
 }

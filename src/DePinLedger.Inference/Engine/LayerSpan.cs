@@ -27,10 +27,17 @@ public sealed class LayerSpan : IDisposable
     private readonly int[] _blockOutputs;   // [layerCount, dim]: each block's output at the current position
     private readonly byte[] _leaves;        // [layerCount, 32]
     private readonly LeafHasher _leafHasher;
+    private readonly bool _ownsRunner;
+    private readonly SwiGluJob _swiGlu;
 
     public LayerSpan(IntegerModel model, int firstLayer, int layerCount, int maxPositions, EngineOptions? options = null)
+        : this(model, firstLayer, layerCount, maxPositions, options ?? EngineOptions.Default, runner: null)
     {
-        options ??= EngineOptions.Default;
+    }
+
+    /// <summary>With <paramref name="runner"/> given, the span uses those kernel threads (shared, not owned); otherwise it starts its own.</summary>
+    internal LayerSpan(IntegerModel model, int firstLayer, int layerCount, int maxPositions, EngineOptions options, ParallelRunner? runner)
+    {
         options.Validate();
         ModelConfig c = model.Config;
         if (firstLayer < 0 || layerCount < 1 || firstLayer + layerCount > c.Layers)
@@ -42,7 +49,8 @@ public sealed class LayerSpan : IDisposable
         FirstLayer = firstLayer;
         LayerCount = layerCount;
         MaxPositions = maxPositions;
-        _runner = new ParallelRunner(options.Threads);
+        _ownsRunner = runner is null;
+        _runner = runner ?? new ParallelRunner(options.Threads);
         _matMul = new MatMul(_runner, options.Kernels);
         _keys = new int[layerCount][];
         _values = new int[layerCount][];
@@ -63,6 +71,7 @@ public sealed class LayerSpan : IDisposable
         _qDim = new QuantizedActivations(c.Dim);
         _qHidden = new QuantizedActivations(c.HiddenDim);
         _attention = new AttentionJob(this, options.Threads);
+        _swiGlu = new SwiGluJob(this);
         _blockOutputs = new int[layerCount * c.Dim];
         _leaves = new byte[layerCount * 32];
         _leafHasher = new LeafHasher(this, options.Threads);
@@ -215,8 +224,7 @@ public sealed class LayerSpan : IDisposable
         RmsNorm.Apply(x, w.RmsFeedForward, k.EpsilonQ32, _xb);
         _qDim.Quantize(_xb);
         _matMul.Multiply(_qDim, w.W1, _hb, w.W3, _hb2);
-        for (int j = 0; j < _hb.Length; j++)
-            _hb[j] = FixedPoint.Sat32(FixedPoint.Rshr((long)FixedPoint.Silu(_hb[j], k.Exp2High, k.Exp2Low) * _hb2[j], 16));
+        _runner.Run(_swiGlu, _hb.Length < SwiGluParallelThreshold ? 1 : _runner.Threads);
         _qHidden.Quantize(_hb);
         _matMul.Multiply(w.W2, _qHidden, _projected);
         Residual(x, _projected);
@@ -229,6 +237,22 @@ public sealed class LayerSpan : IDisposable
         _attention.Set(keyCache, valueCache, pos);
         long work = (long)_c.Heads * (pos + 1) * _c.HeadSize;
         _runner.Run(_attention, work < AttentionParallelThreshold ? 1 : _runner.Threads);
+    }
+
+    // Below this width the gate is cheaper than a hand-off (each element costs a 64-bit division).
+    private const int SwiGluParallelThreshold = 512;
+
+    /// <summary>The feed-forward gate hb ← silu(hb) ⊙ hb2 (SPEC.md §6), split by element ranges; on many cores it is the largest serial part of a decode step otherwise.</summary>
+    private sealed class SwiGluJob(LayerSpan span) : IParallelJob
+    {
+        public void Execute(int part, int parts)
+        {
+            int[] hb = span._hb, hb2 = span._hb2;
+            int begin = hb.Length * part / parts, end = hb.Length * (part + 1) / parts;
+            ModelConstants k = span._model.Constants;
+            for (int j = begin; j < end; j++)
+                hb[j] = FixedPoint.Sat32(FixedPoint.Rshr((long)FixedPoint.Silu(hb[j], k.Exp2High, k.Exp2Low) * hb2[j], 16));
+        }
     }
 
     // Below this many multiply-adds per attention call, one thread is faster than a hand-off.
@@ -297,5 +321,8 @@ public sealed class LayerSpan : IDisposable
         for (int i = 0; i < x.Length; i++) x[i] = FixedPoint.Sat32((long)x[i] + delta[i]);
     }
 
-    public void Dispose() => _runner.Dispose();
+    public void Dispose()
+    {
+        if (_ownsRunner) _runner.Dispose();
+    }
 }

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace DePinLedger.Inference.Engine;
 
 /// <summary>A unit of work split into parts; the same part index always covers the same data.</summary>
@@ -10,27 +12,38 @@ internal interface IParallelJob
 /// A fixed set of worker threads that run the parts of a job; the caller runs part 0. Unlike
 /// Parallel.For it allocates nothing per call, which keeps the decode loop allocation-free. How work
 /// is split never changes results: each output element is computed whole by one thread.
+/// <para>
+/// A decode step hands work to the threads five times per block, tens of microseconds apart, so a
+/// kernel-level wake-up per hand-off (a semaphore) costs as much as the arithmetic on many cores.
+/// Idle workers therefore spin on a published generation number for <see cref="SpinBudget"/> before
+/// they block; the caller spins on the count of parts still running. A call publishes the pair
+/// (generation, parts) in one 64-bit word, so a worker never mixes one call's part count with
+/// another's job.
+/// </para>
 /// </summary>
 internal sealed class ParallelRunner : IDisposable
 {
+    /// <summary>How long an idle worker spins before it sleeps (longer than the gaps inside a decode step).</summary>
+    private static readonly long SpinBudget = Stopwatch.Frequency / 5000; // 200 µs
+
     private readonly Thread[] _workers;
-    private readonly SemaphoreSlim[] _start;
-    private readonly CountdownEvent _done;
+    private readonly object _sleep = new(); // a monitor: sleepers wait on it
+    private long _state;          // generation << 16 | parts of the current call
+    private int _pending;         // parts of the current call not finished yet (the caller's excluded)
+    private int _sleepers;
     private IParallelJob? _job;
-    private int _parts;
+    private Exception? _workerFailure;
     private volatile bool _stopping;
 
     public ParallelRunner(int threads)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(threads, ushort.MaxValue);
         Threads = threads;
         _workers = new Thread[threads - 1];
-        _start = new SemaphoreSlim[threads - 1];
-        _done = new CountdownEvent(1);
         for (int i = 0; i < _workers.Length; i++)
         {
             int part = i + 1;
-            _start[i] = new SemaphoreSlim(0);
             _workers[i] = new Thread(() => WorkerLoop(part)) { IsBackground = true, Name = $"depin-kernel-{part}" };
             _workers[i].Start();
         }
@@ -48,9 +61,10 @@ internal sealed class ParallelRunner : IDisposable
             return;
         }
         _job = job;
-        _parts = parts;
-        _done.Reset(parts - 1);
-        for (int i = 0; i < parts - 1; i++) _start[i].Release();
+        Volatile.Write(ref _pending, parts - 1);
+        long generation = (Volatile.Read(ref _state) >> 16) + 1;
+        Interlocked.Exchange(ref _state, generation << 16 | (long)parts); // full fence: job and count are visible first
+        if (Volatile.Read(ref _sleepers) > 0) Wake();
         Exception? failure = null;
         try
         {
@@ -60,7 +74,8 @@ internal sealed class ParallelRunner : IDisposable
         {
             failure = e;
         }
-        _done.Wait();
+        var spinner = new SpinWait();
+        while (Volatile.Read(ref _pending) != 0) spinner.SpinOnce(sleep1Threshold: -1);
         _job = null;
         if (failure is not null) throw failure;
         if (_workerFailure is { } workerFailure)
@@ -70,18 +85,24 @@ internal sealed class ParallelRunner : IDisposable
         }
     }
 
-    private Exception? _workerFailure;
+    private void Wake()
+    {
+        lock (_sleep) Monitor.PulseAll(_sleep);
+    }
 
     private void WorkerLoop(int part)
     {
-        SemaphoreSlim start = _start[part - 1];
+        long seen = 0;
         while (true)
         {
-            start.Wait();
+            long state = AwaitNext(seen);
             if (_stopping) return;
+            seen = state >> 16;
+            // Only a participant reads the job: the next call cannot be published before it has finished this one.
+            if (part >= (int)(state & 0xFFFF)) continue;
             try
             {
-                _job!.Execute(part, _parts);
+                _job!.Execute(part, (int)(state & 0xFFFF));
             }
             catch (Exception e)
             {
@@ -89,17 +110,40 @@ internal sealed class ParallelRunner : IDisposable
             }
             finally
             {
-                _done.Signal();
+                Interlocked.Decrement(ref _pending);
             }
+        }
+    }
+
+    /// <summary>Spins, then sleeps, until a call newer than <paramref name="seen"/> is published (or the runner stops).</summary>
+    private long AwaitNext(long seen)
+    {
+        long started = Stopwatch.GetTimestamp();
+        var spinner = new SpinWait();
+        while (true)
+        {
+            long state = Volatile.Read(ref _state);
+            if (state >> 16 != seen || _stopping) return state;
+            if (Stopwatch.GetTimestamp() - started < SpinBudget)
+            {
+                spinner.SpinOnce(sleep1Threshold: -1);
+                continue;
+            }
+            lock (_sleep)
+            {
+                // Announce the sleep before the last look (both are full fences), so Run either sees the sleeper or we see its call.
+                Interlocked.Increment(ref _sleepers);
+                while (Volatile.Read(ref _state) >> 16 == seen && !_stopping) Monitor.Wait(_sleep);
+                Interlocked.Decrement(ref _sleepers);
+            }
+            started = Stopwatch.GetTimestamp();
         }
     }
 
     public void Dispose()
     {
         _stopping = true;
-        foreach (SemaphoreSlim s in _start) s.Release();
+        Wake();
         foreach (Thread t in _workers) t.Join();
-        foreach (SemaphoreSlim s in _start) s.Dispose();
-        _done.Dispose();
     }
 }

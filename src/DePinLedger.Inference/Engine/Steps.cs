@@ -40,13 +40,20 @@ public sealed class HeadStep : IDisposable
     private readonly int[] _normalized, _logits;
     private readonly long[] _weights, _sorted;
     private readonly QuantizedActivations _quantized;
+    private readonly bool _ownsRunner;
 
     public HeadStep(IntegerModel model, EngineOptions? options = null)
+        : this(model, options ?? EngineOptions.Default, runner: null)
     {
-        options ??= EngineOptions.Default;
+    }
+
+    /// <summary>With <paramref name="runner"/> given, the head uses those kernel threads (shared, not owned); otherwise it starts its own.</summary>
+    internal HeadStep(IntegerModel model, EngineOptions options, ParallelRunner? runner)
+    {
         options.Validate();
         _model = model;
-        _runner = new ParallelRunner(options.Threads);
+        _ownsRunner = runner is null;
+        _runner = runner ?? new ParallelRunner(options.Threads);
         _matMul = new MatMul(_runner, options.Kernels);
         _normalized = new int[model.Config.Dim];
         _logits = new int[model.Config.VocabSize];
@@ -92,5 +99,8 @@ public sealed class HeadStep : IDisposable
         sink.Record(new TraceStep { Position = position, Slot = slot, Token = token, Leaf = leaf });
     }
 
-    public void Dispose() => _runner.Dispose();
+    public void Dispose()
+    {
+        if (_ownsRunner) _runner.Dispose();
+    }
 }
