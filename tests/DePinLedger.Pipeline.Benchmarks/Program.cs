@@ -11,10 +11,13 @@ using DePinLedger.Worker.Contracts;
 using Grpc.Net.Client;
 
 // Usage: dotnet DePinLedger.Pipeline.Benchmarks.dll MODEL STAGES [TOKENS]
+//        DePinLedger.Pipeline.Benchmarks depin ARGS…   (runs the `depin` CLI in this process: how the workers are started,
+//        so that a self-contained single-file publish of this benchmark runs on a machine without the .NET SDK)
 //   MODEL: a .dplm file or a checkpoint with its tokenizer beside it (e.g. one written by 'depin model synth').
 // Starts STAGES real `depin worker` processes on loopback splitting the layers evenly, runs the same greedy job
 // through them and through the single-process Generator (same process, same run), checks that the results are
 // identical, and prints tokens/s and the latency model: per token ≈ Σ stage compute + (STAGES + 1) hops × RTT.
+if (args.Length > 0 && args[0] == "depin") return DePinLedger.Cli.DepinCli.Run(args[1..], Console.Out, Console.Error);
 if (args.Length < 2 || !int.TryParse(args[1], CultureInfo.InvariantCulture, out int stageCount) || stageCount < 1)
 {
     Console.Error.WriteLine("usage: DePinLedger.Pipeline.Benchmarks MODEL STAGES [TOKENS]");
@@ -94,13 +97,16 @@ finally
 
 static async Task<(Process, Uri)> StartWorkerAsync(string model, int first, int last, string keystore, string passFile, string traces)
 {
-    string dll = Path.Combine(AppContext.BaseDirectory, "depin.dll");
-    var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
+    // The workers are this executable running `depin worker` (see the usage line); under `dotnet` it is re-run through the host.
+    string self = Environment.ProcessPath ?? throw new InvalidOperationException("no process path");
+    bool hosted = Path.GetFileNameWithoutExtension(self) == "dotnet";
+    var start = new ProcessStartInfo(self)
     {
         RedirectStandardOutput = true,
         UseShellExecute = false,
     };
-    foreach (string a in (string[])["exec", dll, "worker", "--model", model, "--layers", $"{first}-{last}", "--port", "0", "--host", "127.0.0.1",
+    if (hosted) foreach (string a in (string[])["exec", Path.Combine(AppContext.BaseDirectory, "DePinLedger.Pipeline.Benchmarks.dll")]) start.ArgumentList.Add(a);
+    foreach (string a in (string[])["depin", "worker", "--model", model, "--layers", $"{first}-{last}", "--port", "0", "--host", "127.0.0.1",
                  "--keystore", keystore, "--passphrase-file", passFile, "--trace-dir", traces])
         start.ArgumentList.Add(a);
     Process process = Process.Start(start) ?? throw new InvalidOperationException("could not start depin");
