@@ -57,6 +57,42 @@ public sealed class PipelineRunner(PipelineOptions? options = null)
         }
     }
 
+    /// <summary>
+    /// Runs a verified job: replica 0 on <paramref name="served"/> and replica 1 on <paramref name="check"/> at the same
+    /// time, streaming replica 0's tokens. Replica 0 is the result served to the client (the dispute game refunds the
+    /// client when that one is proven wrong), so tokens are never taken from replica 1, even when it is ahead, and
+    /// hedging stays inside each replica's own spares: the replicas' nodes belong to disjoint operators, so one
+    /// replica's node can never sign the other's stage. The two results are compared by the caller (the dispute
+    /// service) — a mismatch is evidence, not an error here.
+    /// </summary>
+    public async Task<(PipelineResult Served, PipelineResult Check)> RunVerifiedAsync(
+        IReadOnlyList<StageRoute> served, IReadOnlyList<StageRoute> check, PipelineJob job, Action<int>? onToken = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(served);
+        ArgumentNullException.ThrowIfNull(check);
+        var shared = served.SelectMany(s => s.Endpoints).Intersect(check.SelectMany(s => s.Endpoints)).ToArray();
+        if (shared.Length > 0) throw new ArgumentException($"the replicas' routes share workers ({string.Join(", ", shared.Select(u => u.ToString()))}); a verified job needs disjoint pipelines", nameof(check));
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        Task<PipelineResult> first = RunAsync(served, job with { Replica = 0 }, onToken, failed.Token);
+        Task<PipelineResult> second = RunAsync(check, job with { Replica = 1 }, null, failed.Token);
+        // One replica failing stops the other (a verified job needs both); its own failure is what surfaces.
+        Task done = await Task.WhenAny(first, second);
+        if (!done.IsCompletedSuccessfully)
+        {
+            await failed.CancelAsync();
+            try
+            {
+                await Task.WhenAll(first, second);
+            }
+            catch (Exception) when (!cancellation.IsCancellationRequested)
+            {
+                // The other replica's cancellation; the first failure is rethrown below.
+            }
+            await done;
+        }
+        return (await first, await second);
+    }
+
     private async Task<PipelineResult> GenerateAsync(StageRunner[] stages, PipelineJob job, int maxPositions, Action<int>? onToken, CancellationToken cancellation)
     {
         var clock = Stopwatch.StartNew();

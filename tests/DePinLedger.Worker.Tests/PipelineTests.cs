@@ -107,4 +107,32 @@ public sealed class PipelineTests(PipelineFixture fixture, ITestOutputHelper out
         Assert.True(result.DecodeTime < TimeSpan.FromMilliseconds(10 * delayMs), $"decode took {result.DecodeTime.TotalMilliseconds:F0} ms");
         output.WriteLine($"hedged run: decode {result.DecodeTime.TotalMilliseconds:F0} ms, total {elapsed.TotalMilliseconds:F0} ms, middle stage {middle.MeanMs:F2}±{middle.StdDevMs:F2} ms, hedges {middle.Hedges}");
     }
+
+    [Fact]
+    public async Task VerifiedJob_RunsBothReplicasOnDisjointWorkers_StreamingReplicaZero()
+    {
+        var sampling = new SamplingParams(800, 950, SamplingParams.SeedFrom(9));
+        (GenerationResult expected, IReadOnlyList<Hash32> leaves) = fixture.Reference(fixture.Prompt, 24, sampling);
+        using WorkerProcess first = await WorkerProcess.StartAsync(fixture.Node, "0-1");
+        using WorkerProcess last = await WorkerProcess.StartAsync(fixture.Node, "4-4");
+        IReadOnlyList<StageRoute> check = [new StageRoute(0, 1, [first.Address]), new StageRoute(2, 3, [fixture.Stage1Spare.Address]), new StageRoute(4, 4, [last.Address])];
+
+        var streamed = new List<int>();
+        (PipelineResult served, PipelineResult other) = await new PipelineRunner().RunVerifiedAsync(fixture.Route(), check, PipelineFixture.Job(fixture.Prompt, 24, sampling, 21), streamed.Add);
+
+        foreach (PipelineResult replica in (PipelineResult[])[served, other])
+        {
+            Assert.Equal(expected.OutputTokens, replica.OutputTokens);
+            Assert.Equal(leaves, replica.Leaves);
+            Assert.Equal(expected.TraceRoot, replica.TraceRoot);
+        }
+        Assert.Equal(served.OutputTokens, streamed);
+        Assert.All(served.Receipts, r => Assert.Equal(0, r.Receipt.Replica));
+        Assert.All(other.Receipts, r => Assert.Equal(1, r.Receipt.Replica));
+        Assert.Equal([fixture.Stage0.Address, fixture.Stage1.Address, fixture.Stage2.Address], served.Receipts.Select(r => r.Endpoint));
+        Assert.Equal([first.Address, fixture.Stage1Spare.Address, last.Address], other.Receipts.Select(r => r.Endpoint));
+
+        var shared = await Assert.ThrowsAsync<ArgumentException>(() => new PipelineRunner().RunVerifiedAsync(fixture.Route(), fixture.Route(), PipelineFixture.Job(fixture.Prompt, 4, sampling, 22)));
+        Assert.Contains("share workers", shared.Message);
+    }
 }
