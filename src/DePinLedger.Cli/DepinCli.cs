@@ -51,6 +51,7 @@ public static class DepinCli
             WalletCommands.Create(context),
             NodeCommands.Create(context),
             WorkerCommand.Create(context),
+            CoordinatorCommand.Create(context),
             ConformanceCommand.Create(context),
             DbCommands.Create(context),
         };

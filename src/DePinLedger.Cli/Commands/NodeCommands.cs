@@ -1,16 +1,12 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Numerics;
-using DePinLedger.Chain.Deployment;
 using DePinLedger.Chain.Operators;
-using DePinLedger.Chain.Rpc;
-using DePinLedger.Chain.Transactions;
 using DePinLedger.Chain.Wallet;
 using DePinLedger.Cli.CommandLine;
 using DePinLedger.Protocol.Encoding;
 using DePinLedger.Protocol.Receipts;
 using DePinLedger.Protocol.Tokens;
-using Nethereum.Web3.Accounts;
 using Spectre.Console;
 using static DePinLedger.Cli.Commands.ChainCommandSupport;
 
@@ -34,68 +30,6 @@ internal static class NodeCommands
         string MinStake, uint FreezeCount, string Endpoint, uint MemoryMib, uint ComputeGops, uint BandwidthMbps, ushort Region,
         IReadOnlyList<UnbondingReport> Unbondings, string OperatorBalance, string Allowance, string Symbol, int Decimals, string ChainTime);
 
-    /// <summary>The options every node verb takes.</summary>
-    private sealed class Connection
-    {
-        public Option<string> Rpc { get; } = new("--rpc")
-        {
-            Description = $"JSON-RPC endpoint [default: ${RpcVariable} or {ChainOptions.DefaultRpc}]",
-            HelpName = "URL",
-        };
-
-        public Option<string> Deployment { get; } = CommonOptions.ExistingFile("--deployment", $"Deployment addresses file [default: ${DeploymentFile.PathVariable} or deploy/addresses/<chainId>.json]", required: false);
-
-        public Option<string> Keystore { get; } = ChainCommandSupport.Keystore();
-
-        public Option<string> Account { get; } = ChainCommandSupport.Account();
-
-        public Option<string> PassphraseFile { get; } = ChainCommandSupport.PassphraseFile();
-
-        public Option<string> PassphraseEnv { get; } = ChainCommandSupport.PassphraseEnv();
-
-        public Option<bool> Json { get; } = CommonOptions.Json("Print the result as JSON");
-
-        public void AddTo(Command command)
-        {
-            foreach (Option option in new Option[] { Rpc, Deployment, Keystore, Account, PassphraseFile, PassphraseEnv, Json }) command.Options.Add(option);
-            Rpc.Validators.Add(result =>
-            {
-                if (result.Tokens.Count == 1 && !(Uri.TryCreate(result.Tokens[0].Value, UriKind.Absolute, out Uri? uri) && uri.Scheme is "http" or "https"))
-                    result.AddError($"--rpc expects an http(s) URL, got '{result.Tokens[0].Value}'");
-            });
-        }
-
-        /// <summary>Unlocks the account, connects, checks the deployment against the chain and reads the token.</summary>
-        public async Task<NodeOperator> OperatorAsync(ParseResult parsed, bool unlock, CancellationToken cancellation)
-        {
-            // Reads need no key (nor a keystore): a read-only verb holds a throwaway key that never sends anything.
-            byte[] key;
-            if (unlock)
-            {
-                KeystoreAccount keyFile = OpenKeystore(parsed.GetValue(Keystore)).Find(parsed.GetValue(Account));
-                key = Chain.Wallet.Keystore.Unlock(keyFile, ReadPassphrase(parsed.GetValue(PassphraseFile), parsed.GetValue(PassphraseEnv), $"unlock {keyFile.Address}")).ExportPrivateKey();
-            }
-            else
-            {
-                key = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
-            }
-            var options = new ChainOptions { Rpc = new Uri(RpcOf(parsed)) };
-            BigInteger chainId = (await ChainConnection.ConnectAsync(options, null, cancellation)).ChainId;
-            var account = new Account(key, chainId);
-            Array.Clear(key);
-            ChainConnection chain = await ChainConnection.ConnectAsync(options, account, cancellation);
-            DeploymentFile deployment = DeploymentFile.Load(parsed.GetValue(Deployment) ?? DeploymentFile.DefaultPath(chain.ChainId));
-            var sender = new TransactionSender(chain, account, new TransactionOptions { PollInterval = TimeSpan.FromMilliseconds(250) });
-            NodeOperator op = await NodeOperator.CreateAsync(sender, deployment, cancellation);
-            return op;
-        }
-
-        public string Address(ParseResult parsed) => OpenKeystore(parsed.GetValue(Keystore)).Find(parsed.GetValue(Account)).Address;
-
-        private string RpcOf(ParseResult parsed) =>
-            parsed.GetValue(Rpc) ?? (Environment.GetEnvironmentVariable(RpcVariable) is { Length: > 0 } env ? env : ChainOptions.DefaultRpc);
-    }
-
     public static Command Create(CliContext context) =>
         new Command("node", "Register a node, stake, unbond and withdraw (StakeManager), and show a node's status")
         {
@@ -112,7 +46,7 @@ internal static class NodeCommands
 
     private static Command Register(CliContext context)
     {
-        var connection = new Connection();
+        var connection = new ChainConnectionOptions();
         (Option<string> endpoint, Option<uint> memory, Option<uint> compute, Option<uint> bandwidth, Option<ushort> region) = HardwareOptions();
         Option<string> nodeAccount = new("--node-account")
         {
@@ -143,7 +77,7 @@ internal static class NodeCommands
 
     private static Command Update(CliContext context)
     {
-        var connection = new Connection();
+        var connection = new ChainConnectionOptions();
         (Option<string> endpoint, Option<uint> memory, Option<uint> compute, Option<uint> bandwidth, Option<ushort> region) = HardwareOptions();
         Option<string> node = NodeOption();
         var command = new Command("update", "Replace a node's endpoint and hardware profile") { endpoint, memory, compute, bandwidth, region, node };
@@ -161,7 +95,7 @@ internal static class NodeCommands
 
     private static Command Stake(CliContext context)
     {
-        var connection = new Connection();
+        var connection = new ChainConnectionOptions();
         Argument<string> amount = AmountArgument("Tokens to bond (e.g. 1000 or 250.5); the StakeManager is approved for them first when needed");
         Option<string> node = NodeOption();
         Option<bool> belowMinimum = new("--allow-below-minimum") { Description = "Stake even when the node's active stake stays below the minimum (it will not be scheduled)" };
@@ -180,7 +114,7 @@ internal static class NodeCommands
 
     private static Command Unbond(CliContext context)
     {
-        var connection = new Connection();
+        var connection = new ChainConnectionOptions();
         Argument<string> amount = AmountArgument("Tokens to move from active stake into unbonding");
         Option<string> node = NodeOption();
         var command = new Command("unbond", "Start unbonding stake; it can be withdrawn after the unbonding delay") { amount, node };
@@ -198,7 +132,7 @@ internal static class NodeCommands
 
     private static Command Withdraw(CliContext context)
     {
-        var connection = new Connection();
+        var connection = new ChainConnectionOptions();
         Option<string> node = NodeOption();
         var command = new Command("withdraw", "Pay out every unbonding entry whose delay has passed") { node };
         connection.AddTo(command);
@@ -214,7 +148,7 @@ internal static class NodeCommands
 
     private static Command Status(CliContext context)
     {
-        var connection = new Connection();
+        var connection = new ChainConnectionOptions();
         Option<string> node = NodeOption();
         var command = new Command("status", "Show a node's registration, stake, unbonding entries and the operator's balance (no passphrase needed)") { node };
         connection.AddTo(command);

@@ -1,0 +1,93 @@
+using System.CommandLine;
+using DePinLedger.Chain.Deployment;
+using DePinLedger.Chain.Transactions;
+using DePinLedger.Cli.CommandLine;
+using DePinLedger.Gateway.Hosting;
+using DePinLedger.Inference.Model;
+using DePinLedger.Pipeline;
+
+namespace DePinLedger.Cli.Commands;
+
+/// <summary>
+/// <c>depin coordinator</c>: the client-facing host. Accepts jobs paid on-chain with their prompts, runs them through the
+/// configured worker pipelines (replica 0 served and streamed, replica 1 for verified jobs), and submits the signed
+/// results to JobMarket with the keystore account. Prints <c>coordinator listening on URL</c> once it accepts requests.
+/// </summary>
+internal static class CoordinatorCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var connection = new ChainConnectionOptions();
+        Option<string> model = CommonOptions.Model();
+        Option<string> route = CommonOptions.Text("--route", "Pipeline of replica 0: comma-separated stages A-B=URL[|URL…] (spares after the first URL), covering every layer in order", "STAGES", required: true);
+        Option<string> checkRoute = CommonOptions.Text("--check-route", "Pipeline of replica 1 for verified jobs, same form, no worker in common with --route", "STAGES", required: false);
+        Option<int> port = CommonOptions.Number("--port", "TCP port (0 = any free port; the bound address is printed)", 0, p => p is < 0 or > 65535 ? "must be 0..65535" : null);
+        Option<string> host = new("--host") { Description = "Address to listen on [default: 127.0.0.1]", HelpName = "IP", DefaultValueFactory = _ => "127.0.0.1" };
+        Option<int> jobs = CommonOptions.Number("--max-concurrent-jobs", "Jobs computed at the same time", 4, n => CommonOptions.AtLeast(n, 1));
+        Option<int> rate = CommonOptions.Number("--requests-per-minute", "Requests one client address may make per minute", 120, n => CommonOptions.AtLeast(n, 1));
+
+        var command = new Command("coordinator", "Run the coordinator: the job API (POST /v1/jobs, status, SSE stream), pipeline runs and on-chain result submission")
+        {
+            model, route, checkRoute, port, host, jobs, rate,
+        };
+        connection.AddTo(command);
+        command.SetAction((parsed, cancellation) => ChainCommandSupport.RunAsync(context, async () =>
+        {
+            IReadOnlyList<StageRoute> served = ParseRoute(parsed.GetRequiredValue(route), "--route");
+            IReadOnlyList<StageRoute>? check = parsed.GetValue(checkRoute) is { Length: > 0 } text ? ParseRoute(text, "--check-route") : null;
+            IntegerModel loaded = await context.Models.LoadAsync(parsed.GetRequiredValue(model), cancellation);
+            if (served[^1].LastLayer != loaded.Config.Layers - 1)
+                throw new UsageException($"--route ends at layer {served[^1].LastLayer}; the model has layers 0-{loaded.Config.Layers - 1}");
+            (TransactionSender sender, DeploymentFile deployment) = await connection.ConnectAsync(parsed, unlock: true, cancellation);
+            var options = new CoordinatorOptions
+            {
+                Host = parsed.GetValue(host) ?? "127.0.0.1",
+                Port = parsed.GetValue(port),
+                ServedRoute = served,
+                CheckRoute = check,
+                MaxConcurrentJobs = parsed.GetValue(jobs),
+                RequestsPerMinute = parsed.GetValue(rate),
+            };
+            try
+            {
+                options.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                throw new UsageException(e.Message);
+            }
+            await CoordinatorHost.RunAsync(loaded, new CoordinatorChain(sender.Chain, sender, deployment.JobMarket), options, address =>
+            {
+                context.Out.WriteLine($"coordinator listening on {address} (model {loaded.ModelId}, submitting as {sender.Address})");
+                context.Out.Flush();
+            }, cancellation);
+            return ExitCodes.Success;
+        }));
+        return command.WithExamples(
+            "depin coordinator --model stories260K --route 0-1=http://127.0.0.1:7001,2-4=http://127.0.0.1:7002 --passphrase-file pass.txt",
+            "depin coordinator --model stories260K --route 0-4=http://127.0.0.1:7001 --check-route 0-4=http://127.0.0.1:7101 --port 8080");
+    }
+
+    /// <summary>"A-B=URL[|URL…],…": contiguous stages from layer 0, each with at least one http(s) worker URL.</summary>
+    internal static IReadOnlyList<StageRoute> ParseRoute(string text, string option)
+    {
+        var stages = new List<StageRoute>();
+        foreach (string part in text.Split(',', StringSplitOptions.TrimEntries))
+        {
+            string[] sides = part.Split('=', 2);
+            if (sides.Length != 2 || sides[1].Length == 0) throw new UsageException($"{option}: each stage looks like A-B=URL[|URL…], got '{part}'");
+            (int first, int last) = WorkerCommand.ParseRange(sides[0], option);
+            int expected = stages.Count == 0 ? 0 : stages[^1].LastLayer + 1;
+            if (first != expected) throw new UsageException($"{option}: stage {sides[0]} should start at layer {expected}");
+            var endpoints = new List<Uri>();
+            foreach (string url in sides[1].Split('|', StringSplitOptions.TrimEntries))
+            {
+                if (!Uri.TryCreate(url, UriKind.Absolute, out Uri? endpoint) || endpoint.Scheme is not ("http" or "https"))
+                    throw new UsageException($"{option}: '{url}' is not an http(s) URL");
+                endpoints.Add(endpoint);
+            }
+            stages.Add(new StageRoute(first, last, endpoints));
+        }
+        return stages;
+    }
+}

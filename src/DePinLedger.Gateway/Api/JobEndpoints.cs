@@ -1,0 +1,145 @@
+using System.Text.Json;
+using System.Threading.Channels;
+using DePinLedger.Gateway.Jobs;
+using DePinLedger.Protocol.Encoding;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace DePinLedger.Gateway.Api;
+
+/// <summary>
+/// The job API: POST a job paid on-chain with its prompt, read its state, stream its tokens as server-sent events.
+/// Every refusal is an RFC 7807 problem document with a 4xx status (503 when the coordinator lacks a pipeline).
+/// </summary>
+public static class JobEndpoints
+{
+    public const string RateLimitPolicy = "per-client";
+
+    public static IEndpointRouteBuilder MapJobs(this IEndpointRouteBuilder app)
+    {
+        RouteGroupBuilder jobs = app.MapGroup("/v1/jobs").RequireRateLimiting(RateLimitPolicy).WithTags("jobs");
+        jobs.MapPost("", PostAsync)
+            .WithSummary("Run a job created and paid on-chain: its prompt's tokens must hash to the job's prompt hash")
+            .Accepts<PostJobRequest>("application/json")
+            .Produces<JobView>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status502BadGateway);
+        jobs.MapGet("/{id}", Get)
+            .WithSummary("A job's status, tokens so far, commitments and submission")
+            .Produces<JobView>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        jobs.MapGet("/{id}/stream", StreamAsync)
+            .WithSummary("Server-sent events: 'token' per served token (replayed from the first), then 'done' or 'failed' with the job")
+            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        return app;
+    }
+
+    private static async Task<IResult> PostAsync(HttpRequest http, JobCoordinator coordinator, Hosting.CoordinatorOptions options, CancellationToken cancellation)
+    {
+        if (http.ContentType is not { } type || !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+            return Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", "send the job as application/json");
+        PostJobRequest? body;
+        try
+        {
+            body = await JsonSerializer.DeserializeAsync<PostJobRequest>(http.Body, cancellationToken: cancellation);
+        }
+        catch (JsonException e)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Malformed JSON", $"the body is not a job request: {e.Message}");
+        }
+        catch (BadHttpRequestException e)
+        {
+            // Kestrel's body size limit (413), or a body that ended early.
+            return Problem(e.StatusCode, e.StatusCode == StatusCodes.Status413PayloadTooLarge ? "Body too large" : "Bad request", e.Message);
+        }
+        if (body is null) return Problem(StatusCodes.Status400BadRequest, "Malformed JSON", "the body is null");
+        if (!TryParseJobId(body.JobId, out Bytes32 jobId, out IResult? bad)) return bad!;
+        if (string.IsNullOrEmpty(body.Prompt)) return Problem(StatusCodes.Status400BadRequest, "Invalid prompt", "prompt must be a non-empty string");
+        if (body.Prompt.Length > options.MaxPromptCharacters)
+            return Problem(StatusCodes.Status400BadRequest, "Invalid prompt", $"the prompt has {body.Prompt.Length} characters; at most {options.MaxPromptCharacters}");
+        try
+        {
+            CoordinatedJob job = await coordinator.AcceptAsync(jobId, body.Prompt, cancellation);
+            return TypedResults.Accepted($"/v1/jobs/{job.Id}", JobView.Of(job));
+        }
+        catch (JobRefusedException e)
+        {
+            return Problem(e.Status, e.Title, e.Message);
+        }
+        catch (Exception e) when (e is Chain.Errors.ChainException or HttpRequestException or InvalidDataException)
+        {
+            // The chain could not be read (or answered nonsense): the request may succeed later.
+            return Problem(StatusCodes.Status502BadGateway, "Chain unavailable", $"could not read the job from the chain: {e.Message}");
+        }
+    }
+
+    private static IResult Get(string id, JobCoordinator coordinator)
+    {
+        if (!TryFind(id, coordinator, out CoordinatedJob? job, out IResult? problem)) return problem!;
+        return TypedResults.Ok(JobView.Of(job!));
+    }
+
+    private static async Task StreamAsync(string id, JobCoordinator coordinator, HttpContext context)
+    {
+        if (!TryFind(id, coordinator, out CoordinatedJob? job, out IResult? problem))
+        {
+            await problem!.ExecuteAsync(context);
+            return;
+        }
+        HttpResponse response = context.Response;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        ChannelReader<JobEvent> events = job!.Subscribe();
+        try
+        {
+            await foreach (JobEvent e in events.ReadAllAsync(context.RequestAborted))
+            {
+                (string name, object data) = e switch
+                {
+                    TokenEvent t => ("token", (object)new TokenView(t.Index, t.Token, t.Text)),
+                    FinalEvent f => (f.Job.Phase == JobPhase.Failed ? "failed" : "done", JobView.Of(f.Job)),
+                    _ => throw new InvalidOperationException($"unknown event {e}"),
+                };
+                await response.WriteAsync($"event: {name}\ndata: {JsonSerializer.Serialize(data)}\n\n", context.RequestAborted);
+                await response.Body.FlushAsync(context.RequestAborted);
+            }
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away.
+        }
+        finally
+        {
+            job.Unsubscribe(events);
+        }
+    }
+
+    private static bool TryFind(string id, JobCoordinator coordinator, out CoordinatedJob? job, out IResult? problem)
+    {
+        job = null;
+        if (!TryParseJobId(id, out Bytes32 jobId, out problem)) return false;
+        job = coordinator.Find(jobId);
+        if (job is null) problem = Problem(StatusCodes.Status404NotFound, "Unknown job", $"job {jobId} was not posted to this coordinator");
+        return job is not null;
+    }
+
+    private static bool TryParseJobId(string? text, out Bytes32 jobId, out IResult? problem)
+    {
+        problem = null;
+        if (Bytes32.TryParse(text, out jobId) && text!.StartsWith("0x", StringComparison.Ordinal)) return true;
+        problem = Problem(StatusCodes.Status400BadRequest, "Invalid job id", $"a job id is 0x followed by 64 hex digits, got '{Shorten(text)}'");
+        return false;
+    }
+
+    private static string Shorten(string? text) => text is null ? "nothing" : text.Length <= 80 ? text : text[..80] + "…";
+
+    private static IResult Problem(int status, string title, string detail) => TypedResults.Problem(detail, statusCode: status, title: title);
+}

@@ -1,0 +1,90 @@
+using System.Threading.RateLimiting;
+using DePinLedger.Chain.Rpc;
+using DePinLedger.Chain.Transactions;
+using DePinLedger.Gateway.Api;
+using DePinLedger.Gateway.Jobs;
+using DePinLedger.Inference.Model;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Scalar.AspNetCore;
+
+namespace DePinLedger.Gateway.Hosting;
+
+/// <summary>What the coordinator talks to on-chain: the connection, the account that submits results, JobMarket.</summary>
+public sealed record CoordinatorChain(ChainConnection Connection, TransactionSender Submitter, string JobMarket);
+
+/// <summary>Builds and runs the coordinator (the <c>depin coordinator</c> verb calls this).</summary>
+public static class CoordinatorHost
+{
+    /// <summary>Serves until <paramref name="cancellation"/> fires; <paramref name="listening"/> receives the bound address.</summary>
+    public static async Task RunAsync(IntegerModel model, CoordinatorChain chain, CoordinatorOptions options, Action<Uri> listening, CancellationToken cancellation)
+    {
+        await using WebApplication app = await StartAsync(model, chain, options, cancellation);
+        listening(Address(app));
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cancellation);
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutdown requested.
+        }
+        await app.StopAsync(CancellationToken.None);
+    }
+
+    /// <summary>Builds and starts the coordinator; the caller stops and disposes it.</summary>
+    public static async Task<WebApplication> StartAsync(IntegerModel model, CoordinatorChain chain, CoordinatorOptions options, CancellationToken cancellation)
+    {
+        options.Validate();
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+            kestrel.Listen(System.Net.IPAddress.Parse(options.Host), options.Port);
+        });
+        IServiceCollection services = builder.Services;
+        services.AddProblemDetails();
+        services.AddOpenApi();
+        services.AddHealthChecks();
+        services.AddRateLimiter(limiter =>
+        {
+            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            limiter.AddPolicy(JobEndpoints.RateLimitPolicy, context => RateLimitPartition.GetFixedWindowLimiter(
+                context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = options.RequestsPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+        });
+        services.AddSingleton(model);
+        services.AddSingleton(options);
+        services.AddSingleton(new ChainIdentity((ulong)chain.Connection.ChainId, chain.JobMarket));
+        services.AddSingleton(new OnChainJobReader(chain.Connection, chain.JobMarket));
+        services.AddSingleton(new ResultSubmitter(chain.Submitter, chain.JobMarket));
+        services.AddSingleton<JobCoordinator>();
+        services.AddHostedService(provider => provider.GetRequiredService<JobCoordinator>());
+
+        WebApplication app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseRateLimiter();
+        app.MapOpenApi();
+        app.MapScalarApiReference();
+        app.MapHealthChecks("/health");
+        app.MapJobs();
+        await app.StartAsync(cancellation);
+        return app;
+    }
+
+    /// <summary>The address the started coordinator listens on.</summary>
+    public static Uri Address(WebApplication app)
+    {
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()
+            ?? throw new InvalidOperationException("the server reports no addresses");
+        return new Uri(addresses.Addresses.First());
+    }
+}

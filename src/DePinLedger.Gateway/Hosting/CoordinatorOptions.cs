@@ -1,0 +1,47 @@
+using DePinLedger.Pipeline;
+
+namespace DePinLedger.Gateway.Hosting;
+
+/// <summary>Everything the coordinator is configured with.</summary>
+public sealed record CoordinatorOptions
+{
+    /// <summary>Address to listen on.</summary>
+    public string Host { get; init; } = "127.0.0.1";
+
+    /// <summary>TCP port; 0 picks a free one (the host reports the bound address).</summary>
+    public int Port { get; init; }
+
+    /// <summary>
+    /// The pipeline of replica 0, the one served to clients. Until the scheduler routes jobs, routes are fixed at start.
+    /// </summary>
+    public required IReadOnlyList<StageRoute> ServedRoute { get; init; }
+
+    /// <summary>The pipeline of replica 1 for verified jobs (no worker in common with the served one); null = verified jobs are refused.</summary>
+    public IReadOnlyList<StageRoute>? CheckRoute { get; init; }
+
+    /// <summary>Largest request body; larger requests get 413.</summary>
+    public long MaxRequestBodyBytes { get; init; } = 64 * 1024;
+
+    /// <summary>Requests one client address may make per minute; more get 429.</summary>
+    public int RequestsPerMinute { get; init; } = 120;
+
+    /// <summary>Jobs computed at the same time; the rest wait in the queue.</summary>
+    public int MaxConcurrentJobs { get; init; } = 4;
+
+    /// <summary>Longest prompt accepted, in characters (the token limit is the model's context).</summary>
+    public int MaxPromptCharacters { get; init; } = 16 * 1024;
+
+    public PipelineOptions Pipeline { get; init; } = new();
+
+    public void Validate()
+    {
+        if (Port is < 0 or > 65535) throw new ArgumentOutOfRangeException(nameof(Port), Port, "a port is 0..65535");
+        if (!System.Net.IPAddress.TryParse(Host, out _)) throw new ArgumentException($"the host must be an IP address, got '{Host}'");
+        if (ServedRoute.Count == 0) throw new ArgumentException("the served route has no stages");
+        if (CheckRoute is { Count: 0 }) throw new ArgumentException("the check route has no stages");
+        if (MaxRequestBodyBytes < 1024) throw new ArgumentOutOfRangeException(nameof(MaxRequestBodyBytes), "at least 1 KiB");
+        if (RequestsPerMinute < 1) throw new ArgumentOutOfRangeException(nameof(RequestsPerMinute));
+        if (MaxConcurrentJobs < 1) throw new ArgumentOutOfRangeException(nameof(MaxConcurrentJobs));
+        if (MaxPromptCharacters < 1) throw new ArgumentOutOfRangeException(nameof(MaxPromptCharacters));
+    }
+}

@@ -1,0 +1,144 @@
+using System.Numerics;
+using DePinLedger.Chain.Contracts.Jobs;
+using DePinLedger.Chain.Contracts.Models;
+using DePinLedger.Chain.Contracts.Token;
+using DePinLedger.Chain.Deployment;
+using DePinLedger.Chain.Operators;
+using DePinLedger.Chain.Tests.Support;
+using DePinLedger.Chain.Transactions;
+using DePinLedger.Gateway.Hosting;
+using DePinLedger.Inference.Import;
+using DePinLedger.Inference.Model;
+using DePinLedger.Inference.Tests;
+using DePinLedger.Pipeline;
+using DePinLedger.Protocol.Encoding;
+using DePinLedger.Protocol.Jobs;
+using DePinLedger.Protocol.Receipts;
+using DePinLedger.Worker.Tests;
+using Microsoft.AspNetCore.Builder;
+using ProtocolRequest = DePinLedger.Protocol.Jobs.JobRequest;
+
+namespace DePinLedger.Gateway.Tests;
+
+/// <summary>
+/// A real network on loopback: anvil with the contracts, stories260K registered, the test node registered and staked
+/// by an operator, three `depin worker` processes (blocks 0-1, 2-3, 4-4) and the coordinator in this process,
+/// submitting results with dev account 2. Clients are dev accounts 3 and up.
+/// </summary>
+public sealed class GatewayFixture : IAsyncLifetime
+{
+    public static readonly BigInteger Token = BigInteger.Pow(10, 18);
+
+    public AnvilChain Chain { get; private set; } = null!;
+
+    public IntegerModel Model { get; } = ModelResolver.FromPath(SharedModels.Stories260K).Load();
+
+    internal TestNode Node { get; } = new();
+
+    internal IReadOnlyList<WorkerProcess> Workers { get; private set; } = [];
+
+    public IReadOnlyList<StageRoute> Route { get; private set; } = [];
+
+    public WebApplication Coordinator { get; private set; } = null!;
+
+    public HttpClient Http { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Chain = await AnvilChain.StartAsync();
+        string outDir = Path.Combine(AnvilChain.RepositoryRoot, "out");
+        string verifier = await ContractDeployer.DeployAsync(Chain.Deployer, AnvilChain.DevAddress(0), ContractArtifact.Load(outDir, "LayerStepVerifier"), CancellationToken.None);
+        await RegisterModelAsync(new Bytes32(Model.ModelId.AsSpan()), verifier);
+
+        // The workers' node key, registered and staked (the minimum) by operator dev account 1.
+        await Chain.MintAsync(AnvilChain.DevAddress(1), 2_000);
+        NodeOperator op = await NodeOperator.CreateAsync(await Chain.SenderAsync(1), Chain.Deployment, CancellationToken.None);
+        var nodeKey = new NodeKey(Convert.FromHexString("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"));
+        await op.RegisterAsync(nodeKey, "http://127.0.0.1:1", new Hardware(1024, 1000, 1000, 0), null, CancellationToken.None);
+        await op.StakeAsync(nodeKey.Address, 1_000 * Token, false, null, CancellationToken.None);
+
+        Task<WorkerProcess> s0 = WorkerProcess.StartAsync(Node, "0-1", "--rpc", Chain.Rpc.ToString());
+        Task<WorkerProcess> s1 = WorkerProcess.StartAsync(Node, "2-3", "--rpc", Chain.Rpc.ToString());
+        Task<WorkerProcess> s2 = WorkerProcess.StartAsync(Node, "4-4", "--rpc", Chain.Rpc.ToString());
+        Workers = [await s0, await s1, await s2];
+        Route = [new StageRoute(0, 1, [Workers[0].Address]), new StageRoute(2, 3, [Workers[1].Address]), new StageRoute(4, 4, [Workers[2].Address])];
+        Coordinator = await StartCoordinatorAsync(new CoordinatorOptions { ServedRoute = Route, RequestsPerMinute = 10_000 });
+        Http = new HttpClient { BaseAddress = CoordinatorHost.Address(Coordinator), Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    /// <summary>A coordinator on a free port with the fixture's chain and model (the caller stops and disposes it).</summary>
+    public async Task<WebApplication> StartCoordinatorAsync(CoordinatorOptions options)
+    {
+        TransactionSender submitter = await Chain.SenderAsync(2);
+        return await CoordinatorHost.StartAsync(Model, new CoordinatorChain(submitter.Chain, submitter, Chain.Deployment.JobMarket), options, CancellationToken.None);
+    }
+
+    /// <summary>Registers a model id with stories260K's shape (another id gives a job for "another model").</summary>
+    public async Task RegisterModelAsync(Bytes32 modelId, string? verifier = null)
+    {
+        ModelConfig c = Model.Config;
+        verifier ??= Chain.Deployment.StakeManager; // any contract: the registry only checks that code exists
+        TransactionSender sender = await Chain.SenderAsync(0);
+        await sender.SendAsync(Chain.Deployment.ModelRegistry, new RegisterModelFunction
+        {
+            ModelId = modelId.ToArray(),
+            WeightsRoot = Model.WeightsRoot.ToArray(),
+            Dims = new ModelDims
+            {
+                LayerCount = (ushort)c.Layers, HeadCount = (ushort)c.Heads, KvHeadCount = (ushort)c.KvHeads, Dim = (uint)c.Dim,
+                HiddenDim = (uint)c.HiddenDim, VocabSize = (uint)c.VocabSize, MaxSeqLen = (uint)c.SeqLen,
+            },
+            Verifier = verifier,
+            MetadataURI = "",
+        }, "register model", null, CancellationToken.None);
+    }
+
+    /// <summary>Client dev account <paramref name="client"/> creates and pays a job whose prompt hash is that of <paramref name="promptHashOf"/>.</summary>
+    public async Task<Bytes32> CreateJobAsync(int client, string promptHashOf, uint maxTokens, uint temperatureQ16 = 0, uint topPQ16 = ProtocolRequest.Q16One,
+        ulong seed = 1, byte replicas = 1, Bytes32? modelId = null)
+    {
+        string address = AnvilChain.DevAddress(client);
+        await Chain.MintAsync(address, 100);
+        TransactionSender sender = await Chain.SenderAsync(client);
+        BigInteger fee = 10 * Token;
+        await sender.SendAsync(Chain.Deployment.Token, new ApproveFunction { Spender = Chain.Deployment.JobMarket, Value = fee }, "approve", null, CancellationToken.None);
+        int[] tokens = Model.Tokenizer.Encode(promptHashOf, bos: true, eos: false);
+        ulong deadline = (ulong)DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds();
+        var salt = new Bytes32(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        var request = new ProtocolRequest(modelId ?? new Bytes32(Model.ModelId.AsSpan()), JobConventions.PromptHash(tokens), maxTokens, temperatureQ16, topPQ16, seed, replicas, fee, deadline, salt);
+        await sender.SendAsync(Chain.Deployment.JobMarket, new CreateJobFunction
+        {
+            Request = new DePinLedger.Chain.Contracts.Jobs.JobRequest
+            {
+                ModelId = request.ModelId.ToArray(), PromptHash = request.PromptHash.ToArray(), MaxTokens = maxTokens, Temperature = temperatureQ16, TopP = topPQ16,
+                Seed = seed, Replicas = replicas, Fee = fee, Deadline = deadline, Salt = salt.ToArray(),
+            },
+        }, "create job", null, CancellationToken.None);
+        return request.JobId(address);
+    }
+
+    public async Task<JobInfo> OnChainAsync(Bytes32 jobId) =>
+        (await Chain.Deployer.QueryOutputAsync<GetJobFunction, GetJobOutput>(Chain.Deployment.JobMarket, new GetJobFunction { JobId = jobId.ToArray() }, CancellationToken.None)).Job;
+
+    public async Task<ReplicaInfo> ReplicaAsync(Bytes32 jobId, byte replica) =>
+        (await Chain.Deployer.QueryOutputAsync<GetReplicaFunction, GetReplicaOutput>(Chain.Deployment.JobMarket, new GetReplicaFunction { JobId = jobId.ToArray(), Replica = replica }, CancellationToken.None)).Replica;
+
+    public async Task DisposeAsync()
+    {
+        Http?.Dispose();
+        if (Coordinator is not null)
+        {
+            await Coordinator.StopAsync();
+            await Coordinator.DisposeAsync();
+        }
+        foreach (WorkerProcess worker in Workers) worker.Dispose();
+        Node.Dispose();
+        if (Chain is not null) await Chain.DisposeAsync();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class GatewayCollection : ICollectionFixture<GatewayFixture>
+{
+    public const string Name = "gateway";
+}
