@@ -52,6 +52,7 @@ public static class DepinCli
             NodeCommands.Create(context),
             WorkerCommand.Create(context),
             CoordinatorCommand.Create(context),
+            JobCommands.Create(context),
             ConformanceCommand.Create(context),
             DbCommands.Create(context),
         };

@@ -33,4 +33,11 @@ public class JobConventionsTests
         Assert.Equal(500, JobConventions.TopPMilli(request));
         Assert.Equal(Bytes32.Parse("0x0000000000000000000000000000000000000000000000000102030405060708"), JobConventions.Seed(request));
     }
+
+    [Fact]
+    public void Q16FromMilli_RoundTripsThroughCeilMilli_ForEveryThousandth()
+    {
+        for (int milli = 0; milli <= 2000; milli++) Assert.Equal(milli, JobConventions.CeilMilli(JobConventions.Q16FromMilli(milli)));
+        Assert.Equal(JobRequest.Q16One, JobConventions.Q16FromMilli(1000));
+    }
 }

@@ -28,6 +28,16 @@ public static class JobConventions
     /// <summary>⌈q · 1000 / 2^16⌉: a Q16.16 value in thousandths, rounded up (StepProver's <c>_ceilMilli</c>).</summary>
     public static int CeilMilli(uint q16) => (int)(((ulong)q16 * 1000 + JobRequest.Q16One - 1) / JobRequest.Q16One);
 
+    /// <summary>
+    /// ⌊milli · 2^16 / 1000⌋: the Q16.16 value a client puts in a request for <paramref name="milli"/> thousandths
+    /// (within 2^-16 below it, so <see cref="CeilMilli"/> maps it back; 1000 gives exactly 1.0).
+    /// </summary>
+    public static uint Q16FromMilli(int milli)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(milli);
+        return checked((uint)((ulong)milli * JobRequest.Q16One / 1000));
+    }
+
     /// <summary>The sampling temperature in thousandths, clamped to <see cref="MaxTemperatureMilli"/> as on-chain.</summary>
     public static int TemperatureMilli(JobRequest request) => Math.Min(CeilMilli(request.Temperature), MaxTemperatureMilli);
 

@@ -1,0 +1,79 @@
+using System.Numerics;
+using DePinLedger.Chain.Contracts.Jobs;
+using DePinLedger.Chain.Contracts.Token;
+using DePinLedger.Chain.Deployment;
+using DePinLedger.Chain.Errors;
+using DePinLedger.Chain.Rpc;
+using DePinLedger.Chain.Transactions;
+using DePinLedger.Protocol.Encoding;
+using Nethereum.Contracts;
+using ProtocolRequest = DePinLedger.Protocol.Jobs.JobRequest;
+
+namespace DePinLedger.Chain.Clients;
+
+/// <summary>A job as a client reads it back: JobMarket's state and, once submitted, replica 0's commitments.</summary>
+public sealed record JobState(Bytes32 JobId, string Status, BigInteger Fee, int Replicas, DateTimeOffset Deadline, DateTimeOffset? SubmittedAt,
+    byte WrongMask, int OpenDisputes, Bytes32? ServedTraceRoot, Bytes32? ServedOutputHash, uint ServedTokenCount, DateTimeOffset? ChallengeEndsAt, BigInteger ClientCredit);
+
+/// <summary>
+/// The client's side of JobMarket: pay for a job (approving the escrow first when the allowance is short) and read its
+/// state. The job id is computed locally (keccak256(abi.encode(client, request))) and checked against the event.
+/// </summary>
+public sealed class JobClient(TransactionSender sender, DeploymentFile deployment)
+{
+    private static readonly string[] StatusNames = ["none", "open", "submitted", "finalized", "refunded"];
+
+    public string Client => sender.Address;
+
+    /// <summary>Creates and pays for <paramref name="request"/>; refuses before sending when the balance is short.</summary>
+    public async Task<(Bytes32 JobId, string Transaction)> CreateAsync(ProtocolRequest request, IProgress<TransactionProgress>? progress, CancellationToken cancellation)
+    {
+        ChainConnection chain = sender.Chain;
+        BigInteger balance = await chain.QueryAsync<BalanceOfFunction, BigInteger>(deployment.Token, new BalanceOfFunction { Account = Client }, cancellation);
+        if (balance < request.Fee)
+            throw ContractErrors.Exception(new Contracts.Errors.ERC20InsufficientBalanceError { Sender = Client, Balance = balance, Needed = request.Fee }, ContractErrorDecoder.Tokens18);
+        BigInteger allowance = await chain.QueryAsync<AllowanceFunction, BigInteger>(deployment.Token, new AllowanceFunction { Owner = Client, Spender = deployment.JobMarket }, cancellation);
+        if (allowance < request.Fee)
+            await sender.SendAsync(deployment.Token, new ApproveFunction { Spender = deployment.JobMarket, Value = request.Fee }, "approve the job fee", progress, cancellation);
+        SentTransaction sent = await sender.SendAsync(deployment.JobMarket, new CreateJobFunction
+        {
+            Request = new JobRequest
+            {
+                ModelId = request.ModelId.ToArray(),
+                PromptHash = request.PromptHash.ToArray(),
+                MaxTokens = request.MaxTokens,
+                Temperature = request.Temperature,
+                TopP = request.TopP,
+                Seed = request.Seed,
+                Replicas = request.Replicas,
+                Fee = request.Fee,
+                Deadline = request.Deadline,
+                Salt = request.Salt.ToArray(),
+            },
+        }, "create and pay the job", progress, cancellation);
+        Bytes32 jobId = request.JobId(Client);
+        JobCreatedEvent created = sent.Receipt.DecodeAllEvents<JobCreatedEvent>().Single().Event;
+        if (new Bytes32(created.JobId) != jobId) throw new InvalidDataException($"JobMarket created job {new Bytes32(created.JobId)}, not the expected {jobId}");
+        return (jobId, sent.Hash);
+    }
+
+    /// <summary>The job's on-chain state; null when JobMarket has no such job.</summary>
+    public async Task<JobState?> StateAsync(Bytes32 jobId, CancellationToken cancellation)
+    {
+        ChainConnection chain = sender.Chain;
+        JobInfo job = (await chain.QueryOutputAsync<GetJobFunction, GetJobOutput>(deployment.JobMarket, new GetJobFunction { JobId = jobId.ToArray() }, cancellation)).Job;
+        if (job.Status == 0) return null;
+        if (job.Status >= StatusNames.Length) throw new InvalidDataException($"JobMarket reports an unknown status {job.Status}");
+        ReplicaInfo? served = null;
+        DateTimeOffset? challengeEnds = null;
+        if (job.SubmittedAt != 0)
+        {
+            served = (await chain.QueryOutputAsync<GetReplicaFunction, GetReplicaOutput>(deployment.JobMarket, new GetReplicaFunction { JobId = jobId.ToArray(), Replica = 0 }, cancellation)).Replica;
+            challengeEnds = DateTimeOffset.FromUnixTimeSeconds((long)await chain.QueryAsync<ChallengeDeadlineFunction, BigInteger>(deployment.JobMarket, new ChallengeDeadlineFunction { JobId = jobId.ToArray() }, cancellation));
+        }
+        BigInteger credit = await chain.QueryAsync<CreditOfFunction, BigInteger>(deployment.JobMarket, new CreditOfFunction { Account = job.Client }, cancellation);
+        return new JobState(jobId, StatusNames[job.Status], job.Fee, job.Replicas, DateTimeOffset.FromUnixTimeSeconds((long)job.Deadline),
+            job.SubmittedAt == 0 ? null : DateTimeOffset.FromUnixTimeSeconds((long)job.SubmittedAt), job.WrongMask, job.FreezeCount,
+            served is null ? null : new Bytes32(served.ResultRoot), served is null ? null : new Bytes32(served.OutputHash), served?.TokenCount ?? 0, challengeEnds, credit);
+    }
+}
