@@ -1,7 +1,7 @@
 using System.Numerics;
 using DePinLedger.Chain.Contracts.Jobs;
 using DePinLedger.Chain.Contracts.Models;
-using DePinLedger.Chain.Contracts.Token;
+using DePinLedger.Chain.Clients;
 using DePinLedger.Chain.Deployment;
 using DePinLedger.Chain.Operators;
 using DePinLedger.Chain.Tests.Support;
@@ -97,24 +97,12 @@ public sealed class GatewayFixture : IAsyncLifetime
     public async Task<Bytes32> CreateJobAsync(int client, string promptHashOf, uint maxTokens, uint temperatureQ16 = 0, uint topPQ16 = ProtocolRequest.Q16One,
         ulong seed = 1, byte replicas = 1, Bytes32? modelId = null)
     {
-        string address = AnvilChain.DevAddress(client);
-        await Chain.MintAsync(address, 100);
-        TransactionSender sender = await Chain.SenderAsync(client);
-        BigInteger fee = 10 * Token;
-        await sender.SendAsync(Chain.Deployment.Token, new ApproveFunction { Spender = Chain.Deployment.JobMarket, Value = fee }, "approve", null, CancellationToken.None);
+        await Chain.MintAsync(AnvilChain.DevAddress(client), 100);
         int[] tokens = Model.Tokenizer.Encode(promptHashOf, bos: true, eos: false);
-        ulong deadline = (ulong)DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds();
-        var salt = new Bytes32(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
-        var request = new ProtocolRequest(modelId ?? new Bytes32(Model.ModelId.AsSpan()), JobConventions.PromptHash(tokens), maxTokens, temperatureQ16, topPQ16, seed, replicas, fee, deadline, salt);
-        await sender.SendAsync(Chain.Deployment.JobMarket, new CreateJobFunction
-        {
-            Request = new DePinLedger.Chain.Contracts.Jobs.JobRequest
-            {
-                ModelId = request.ModelId.ToArray(), PromptHash = request.PromptHash.ToArray(), MaxTokens = maxTokens, Temperature = temperatureQ16, TopP = topPQ16,
-                Seed = seed, Replicas = replicas, Fee = fee, Deadline = deadline, Salt = salt.ToArray(),
-            },
-        }, "create job", null, CancellationToken.None);
-        return request.JobId(address);
+        var request = new ProtocolRequest(modelId ?? new Bytes32(Model.ModelId.AsSpan()), JobConventions.PromptHash(tokens), maxTokens, temperatureQ16, topPQ16, seed, replicas,
+            10 * Token, (ulong)DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds(), new Bytes32(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
+        (Bytes32 jobId, _) = await new JobClient(await Chain.SenderAsync(client), Chain.Deployment).CreateAsync(request, null, CancellationToken.None);
+        return jobId;
     }
 
     public async Task<JobInfo> OnChainAsync(Bytes32 jobId) =>
