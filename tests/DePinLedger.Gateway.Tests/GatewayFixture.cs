@@ -21,8 +21,9 @@ using ProtocolRequest = DePinLedger.Protocol.Jobs.JobRequest;
 namespace DePinLedger.Gateway.Tests;
 
 /// <summary>
-/// A real network on loopback: anvil with the contracts, stories260K registered, the test node registered and staked
-/// by an operator, three `depin worker` processes (blocks 0-1, 2-3, 4-4) and the coordinator in this process,
+/// A real network on loopback: anvil with the contracts, stories260K registered, two nodes registered and staked by two
+/// operators, `depin worker` processes for replica 0 (blocks 0-1, 2-3, 4-4, first node) and replica 1 (0-2, 3-4, second
+/// node), and the coordinator in this process,
 /// submitting results with dev account 2. Clients are dev accounts 3 and up.
 /// </summary>
 public sealed class GatewayFixture : IAsyncLifetime
@@ -35,9 +36,14 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     internal TestNode Node { get; } = new();
 
+    /// <summary>The node of replica 1's pipeline, run by another operator (verified jobs need disjoint operators).</summary>
+    internal TestNode CheckNode { get; } = new("8da4ef21b864d2cc526dbdb2a120bd2874c36c9d0a1fb7f8c63d7f7a8b41de8f");
+
     internal IReadOnlyList<WorkerProcess> Workers { get; private set; } = [];
 
     public IReadOnlyList<StageRoute> Route { get; private set; } = [];
+
+    public IReadOnlyList<StageRoute> CheckRoute { get; private set; } = [];
 
     public WebApplication Coordinator { get; private set; } = null!;
 
@@ -50,20 +56,29 @@ public sealed class GatewayFixture : IAsyncLifetime
         string verifier = await ContractDeployer.DeployAsync(Chain.Deployer, AnvilChain.DevAddress(0), ContractArtifact.Load(outDir, "LayerStepVerifier"), CancellationToken.None);
         await RegisterModelAsync(new Bytes32(Model.ModelId.AsSpan()), verifier);
 
-        // The workers' node key, registered and staked (the minimum) by operator dev account 1.
-        await Chain.MintAsync(AnvilChain.DevAddress(1), 2_000);
-        NodeOperator op = await NodeOperator.CreateAsync(await Chain.SenderAsync(1), Chain.Deployment, CancellationToken.None);
-        var nodeKey = new NodeKey(Convert.FromHexString("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"));
+        // Each pipeline's node key, registered and staked (the minimum) by its own operator: dev accounts 1 and 6.
+        await RegisterNodeAsync(1, Node);
+        await RegisterNodeAsync(6, CheckNode);
+        string rpc = Chain.Rpc.ToString();
+        Task<WorkerProcess>[] starting =
+        [
+            WorkerProcess.StartAsync(Node, "0-1", "--rpc", rpc), WorkerProcess.StartAsync(Node, "2-3", "--rpc", rpc), WorkerProcess.StartAsync(Node, "4-4", "--rpc", rpc),
+            WorkerProcess.StartAsync(CheckNode, "0-2", "--rpc", rpc), WorkerProcess.StartAsync(CheckNode, "3-4", "--rpc", rpc),
+        ];
+        Workers = await Task.WhenAll(starting);
+        Route = [new StageRoute(0, 1, [Workers[0].Address]), new StageRoute(2, 3, [Workers[1].Address]), new StageRoute(4, 4, [Workers[2].Address])];
+        CheckRoute = [new StageRoute(0, 2, [Workers[3].Address]), new StageRoute(3, 4, [Workers[4].Address])];
+        Coordinator = await StartCoordinatorAsync(new CoordinatorOptions { ServedRoute = Route, CheckRoute = CheckRoute, RequestsPerMinute = 10_000 });
+        Http = new HttpClient { BaseAddress = CoordinatorHost.Address(Coordinator), Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    private async Task RegisterNodeAsync(int operatorAccount, TestNode node)
+    {
+        await Chain.MintAsync(AnvilChain.DevAddress(operatorAccount), 2_000);
+        NodeOperator op = await NodeOperator.CreateAsync(await Chain.SenderAsync(operatorAccount), Chain.Deployment, CancellationToken.None);
+        var nodeKey = new NodeKey(node.PrivateKey);
         await op.RegisterAsync(nodeKey, "http://127.0.0.1:1", new Hardware(1024, 1000, 1000, 0), null, CancellationToken.None);
         await op.StakeAsync(nodeKey.Address, 1_000 * Token, false, null, CancellationToken.None);
-
-        Task<WorkerProcess> s0 = WorkerProcess.StartAsync(Node, "0-1", "--rpc", Chain.Rpc.ToString());
-        Task<WorkerProcess> s1 = WorkerProcess.StartAsync(Node, "2-3", "--rpc", Chain.Rpc.ToString());
-        Task<WorkerProcess> s2 = WorkerProcess.StartAsync(Node, "4-4", "--rpc", Chain.Rpc.ToString());
-        Workers = [await s0, await s1, await s2];
-        Route = [new StageRoute(0, 1, [Workers[0].Address]), new StageRoute(2, 3, [Workers[1].Address]), new StageRoute(4, 4, [Workers[2].Address])];
-        Coordinator = await StartCoordinatorAsync(new CoordinatorOptions { ServedRoute = Route, RequestsPerMinute = 10_000 });
-        Http = new HttpClient { BaseAddress = CoordinatorHost.Address(Coordinator), Timeout = TimeSpan.FromSeconds(60) };
     }
 
     /// <summary>A coordinator on a free port with the fixture's chain and model (the caller stops and disposes it).</summary>
@@ -121,6 +136,7 @@ public sealed class GatewayFixture : IAsyncLifetime
         }
         foreach (WorkerProcess worker in Workers) worker.Dispose();
         Node.Dispose();
+        CheckNode.Dispose();
         if (Chain is not null) await Chain.DisposeAsync();
     }
 }

@@ -63,6 +63,30 @@ public sealed class JobApiTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task VerifiedJob_RunsOnTwoDisjointPipelines_AndBothReplicasLandOnChain()
+    {
+        Bytes32 jobId = await fixture.CreateJobAsync(7, Prompt, maxTokens: 16, temperatureQ16: 45_000, seed: 3, replicas: 2);
+        using (HttpResponseMessage posted = await PostJson(new { job_id = jobId.ToString(), prompt = Prompt })) Assert.Equal(HttpStatusCode.Accepted, posted.StatusCode);
+        List<(string Event, JsonElement Data)> events = await ReadStreamAsync(jobId);
+        (string last, JsonElement done) = events[^1];
+        Assert.True(last == "done", done.ToString());
+
+        JsonElement replicas = done.GetProperty("replica_results");
+        Assert.Equal(2, replicas.GetArrayLength());
+        Assert.Equal(replicas[0].GetProperty("trace_root").GetString(), replicas[1].GetProperty("trace_root").GetString());
+        Assert.Equal(3, replicas[0].GetProperty("stages").GetArrayLength());
+        Assert.Equal(2, replicas[1].GetProperty("stages").GetArrayLength());
+        Assert.NotEqual(replicas[0].GetProperty("stages")[0].GetProperty("node").GetString(), replicas[1].GetProperty("stages")[0].GetProperty("node").GetString());
+        // On-chain: both replicas accepted (JobMarket checked the operators are disjoint), with equal commitments.
+        Assert.Equal((byte)2, (await fixture.OnChainAsync(jobId)).Status);
+        ReplicaInfo served = await fixture.ReplicaAsync(jobId, 0), check = await fixture.ReplicaAsync(jobId, 1);
+        Assert.Equal(served.OutputHash, check.OutputHash);
+        Assert.Equal(served.ResultRoot, check.ResultRoot);
+        Assert.NotEqual(served.StagesHash, check.StagesHash);
+        Assert.Equal(events.Count(e => e.Event == "token"), (int)served.TokenCount);
+    }
+
+    [Fact]
     public async Task BadRequests_GetProblemDetails_WithTheRightStatus()
     {
         Bytes32 job = await fixture.CreateJobAsync(4, Prompt, maxTokens: 4);
@@ -88,13 +112,17 @@ public sealed class JobApiTests(GatewayFixture fixture)
         await ExpectProblem(HttpStatusCode.Conflict, "already posted", await PostJson(new { job_id = job.ToString(), prompt = Prompt }));
         await ReadStreamAsync(job);
 
-        // A job for another model, and a verified job without a second pipeline.
+        // A job for another model, and a verified job at a coordinator without a second pipeline.
         var otherModel = new Bytes32(Keccak256.Hash(Encoding.UTF8.GetBytes("another model")).AsSpan());
         await fixture.RegisterModelAsync(otherModel);
         Bytes32 foreign = await fixture.CreateJobAsync(4, Prompt, maxTokens: 4, modelId: otherModel);
         await ExpectProblem(HttpStatusCode.UnprocessableEntity, "this coordinator serves", await PostJson(new { job_id = foreign.ToString(), prompt = Prompt }));
         Bytes32 verified = await fixture.CreateJobAsync(4, Prompt, maxTokens: 4, replicas: 2);
-        await ExpectProblem(HttpStatusCode.ServiceUnavailable, "no second pipeline", await PostJson(new { job_id = verified.ToString(), prompt = Prompt }));
+        await using WebApplication single = await fixture.StartCoordinatorAsync(new CoordinatorOptions { ServedRoute = fixture.Route });
+        using var singleHttp = new HttpClient { BaseAddress = CoordinatorHost.Address(single) };
+        await ExpectProblem(HttpStatusCode.ServiceUnavailable, "no second pipeline",
+            await singleHttp.PostAsync("/v1/jobs", new StringContent(JsonSerializer.Serialize(new { job_id = verified.ToString(), prompt = Prompt }), Encoding.UTF8, "application/json")));
+        await single.StopAsync();
     }
 
     [Fact]
