@@ -68,7 +68,7 @@ public sealed class GatewayFixture : IAsyncLifetime
         Workers = await Task.WhenAll(starting);
         Route = [new StageRoute(0, 1, [Workers[0].Address]), new StageRoute(2, 3, [Workers[1].Address]), new StageRoute(4, 4, [Workers[2].Address])];
         CheckRoute = [new StageRoute(0, 2, [Workers[3].Address]), new StageRoute(3, 4, [Workers[4].Address])];
-        Coordinator = await StartCoordinatorAsync(new CoordinatorOptions { ServedRoute = Route, CheckRoute = CheckRoute, RequestsPerMinute = 10_000 });
+        Coordinator = await StartCoordinatorAsync(new CoordinatorOptions { ServedRoute = Route, CheckRoute = CheckRoute, RequestsPerMinute = 10_000, ModelName = "stories260K" });
         Http = new HttpClient { BaseAddress = CoordinatorHost.Address(Coordinator), Timeout = TimeSpan.FromSeconds(60) };
     }
 

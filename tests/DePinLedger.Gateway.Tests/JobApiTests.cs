@@ -95,8 +95,8 @@ public sealed class JobApiTests(GatewayFixture fixture)
         // Routing refuses other media types before the handler (the endpoint declares application/json).
         await ExpectProblem(HttpStatusCode.UnsupportedMediaType, null,
             await fixture.Http.PostAsync("/v1/jobs", new StringContent("{}", Encoding.UTF8, "text/plain")));
-        await ExpectProblem(HttpStatusCode.BadRequest, "not a job request", await PostRaw("{\"job_id\": "));
-        await ExpectProblem(HttpStatusCode.BadRequest, "not a job request", await PostRaw("[1, 2]"));
+        await ExpectProblem(HttpStatusCode.BadRequest, "not a valid request", await PostRaw("{\"job_id\": "));
+        await ExpectProblem(HttpStatusCode.BadRequest, "not a valid request", await PostRaw("[1, 2]"));
         await ExpectProblem(HttpStatusCode.BadRequest, "a job id is 0x followed by 64 hex digits", await PostJson(new { job_id = "0x1234", prompt = Prompt }));
         await ExpectProblem(HttpStatusCode.BadRequest, "a job id is 0x followed by 64 hex digits", await PostJson(new { prompt = Prompt }));
         await ExpectProblem(HttpStatusCode.BadRequest, "prompt must be a non-empty string", await PostJson(new { job_id = job.ToString(), prompt = "" }));

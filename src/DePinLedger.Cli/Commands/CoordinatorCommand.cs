@@ -45,6 +45,7 @@ internal static class CoordinatorCommand
                 Port = parsed.GetValue(port),
                 ServedRoute = served,
                 CheckRoute = check,
+                ModelName = Path.GetFileNameWithoutExtension(parsed.GetRequiredValue(model)),
                 MaxConcurrentJobs = parsed.GetValue(jobs),
                 RequestsPerMinute = parsed.GetValue(rate),
             };

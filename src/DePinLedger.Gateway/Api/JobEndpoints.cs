@@ -44,42 +44,56 @@ public static class JobEndpoints
 
     private static async Task<IResult> PostAsync(HttpRequest http, JobCoordinator coordinator, Hosting.CoordinatorOptions options, CancellationToken cancellation)
     {
-        if (http.ContentType is not { } type || !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
-            return Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", "send the job as application/json");
-        PostJobRequest? body;
+        (PostJobRequest? body, IResult? problem) = await ReadJsonAsync<PostJobRequest>(http, cancellation);
+        if (problem is not null) return problem;
+        problem = ParseJobId(body!.JobId, out Bytes32 jobId) ?? CheckPrompt(body.Prompt, options);
+        if (problem is not null) return problem;
         try
         {
-            body = await JsonSerializer.DeserializeAsync<PostJobRequest>(http.Body, cancellationToken: cancellation);
-        }
-        catch (JsonException e)
-        {
-            return Problem(StatusCodes.Status400BadRequest, "Malformed JSON", $"the body is not a job request: {e.Message}");
-        }
-        catch (BadHttpRequestException e)
-        {
-            // Kestrel's body size limit (413), or a body that ended early.
-            return Problem(e.StatusCode, e.StatusCode == StatusCodes.Status413PayloadTooLarge ? "Body too large" : "Bad request", e.Message);
-        }
-        if (body is null) return Problem(StatusCodes.Status400BadRequest, "Malformed JSON", "the body is null");
-        if (!TryParseJobId(body.JobId, out Bytes32 jobId, out IResult? bad)) return bad!;
-        if (string.IsNullOrEmpty(body.Prompt)) return Problem(StatusCodes.Status400BadRequest, "Invalid prompt", "prompt must be a non-empty string");
-        if (body.Prompt.Length > options.MaxPromptCharacters)
-            return Problem(StatusCodes.Status400BadRequest, "Invalid prompt", $"the prompt has {body.Prompt.Length} characters; at most {options.MaxPromptCharacters}");
-        try
-        {
-            CoordinatedJob job = await coordinator.AcceptAsync(jobId, body.Prompt, cancellation);
+            CoordinatedJob job = await coordinator.AcceptAsync(jobId, body.Prompt!, cancellation);
             return TypedResults.Accepted($"/v1/jobs/{job.Id}", JobView.Of(job));
         }
         catch (JobRefusedException e)
         {
             return Problem(e.Status, e.Title, e.Message);
         }
-        catch (Exception e) when (e is Chain.Errors.ChainException or HttpRequestException or InvalidDataException)
+        catch (Exception e) when (IsChainFailure(e))
         {
-            // The chain could not be read (or answered nonsense): the request may succeed later.
-            return Problem(StatusCodes.Status502BadGateway, "Chain unavailable", $"could not read the job from the chain: {e.Message}");
+            return ChainProblem(e);
         }
     }
+
+    /// <summary>The JSON body as <typeparamref name="T"/>, or the problem with it (media type, malformed JSON, body too large).</summary>
+    internal static async Task<(T? Body, IResult? Problem)> ReadJsonAsync<T>(HttpRequest http, CancellationToken cancellation) where T : class
+    {
+        if (http.ContentType is not { } type || !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+            return (null, Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", "send the request as application/json"));
+        try
+        {
+            T? body = await JsonSerializer.DeserializeAsync<T>(http.Body, cancellationToken: cancellation);
+            return body is null ? (null, Problem(StatusCodes.Status400BadRequest, "Malformed JSON", "the body is null")) : (body, null);
+        }
+        catch (JsonException e)
+        {
+            return (null, Problem(StatusCodes.Status400BadRequest, "Malformed JSON", $"the body is not a valid request: {e.Message}"));
+        }
+        catch (BadHttpRequestException e)
+        {
+            // Kestrel's body size limit (413), or a body that ended early.
+            return (null, Problem(e.StatusCode, e.StatusCode == StatusCodes.Status413PayloadTooLarge ? "Body too large" : "Bad request", e.Message));
+        }
+    }
+
+    internal static IResult? CheckPrompt(string? prompt, Hosting.CoordinatorOptions options) =>
+        string.IsNullOrEmpty(prompt) ? Problem(StatusCodes.Status400BadRequest, "Invalid prompt", "prompt must be a non-empty string")
+        : prompt.Length > options.MaxPromptCharacters ? Problem(StatusCodes.Status400BadRequest, "Invalid prompt", $"the prompt has {prompt.Length} characters; at most {options.MaxPromptCharacters}")
+        : null;
+
+    /// <summary>Failures reading the chain (or nonsense from it): the request may succeed later.</summary>
+    internal static bool IsChainFailure(Exception e) => e is Chain.Errors.ChainException or HttpRequestException or InvalidDataException;
+
+    internal static IResult ChainProblem(Exception e) =>
+        Problem(StatusCodes.Status502BadGateway, "Chain unavailable", $"could not read the job from the chain: {e.Message}");
 
     private static IResult Get(string id, JobCoordinator coordinator)
     {
@@ -125,21 +139,21 @@ public static class JobEndpoints
     private static bool TryFind(string id, JobCoordinator coordinator, out CoordinatedJob? job, out IResult? problem)
     {
         job = null;
-        if (!TryParseJobId(id, out Bytes32 jobId, out problem)) return false;
+        problem = ParseJobId(id, out Bytes32 jobId);
+        if (problem is not null) return false;
         job = coordinator.Find(jobId);
         if (job is null) problem = Problem(StatusCodes.Status404NotFound, "Unknown job", $"job {jobId} was not posted to this coordinator");
         return job is not null;
     }
 
-    private static bool TryParseJobId(string? text, out Bytes32 jobId, out IResult? problem)
+    /// <summary>Null when <paramref name="text"/> is a job id (0x + 64 hex digits), else the 400 problem.</summary>
+    internal static IResult? ParseJobId(string? text, out Bytes32 jobId)
     {
-        problem = null;
-        if (Bytes32.TryParse(text, out jobId) && text!.StartsWith("0x", StringComparison.Ordinal)) return true;
-        problem = Problem(StatusCodes.Status400BadRequest, "Invalid job id", $"a job id is 0x followed by 64 hex digits, got '{Shorten(text)}'");
-        return false;
+        if (Bytes32.TryParse(text, out jobId) && text!.StartsWith("0x", StringComparison.Ordinal)) return null;
+        return Problem(StatusCodes.Status400BadRequest, "Invalid job id", $"a job id is 0x followed by 64 hex digits, got '{Shorten(text)}'");
     }
 
     private static string Shorten(string? text) => text is null ? "nothing" : text.Length <= 80 ? text : text[..80] + "…";
 
-    private static IResult Problem(int status, string title, string detail) => TypedResults.Problem(detail, statusCode: status, title: title);
+    internal static IResult Problem(int status, string title, string detail) => TypedResults.Problem(detail, statusCode: status, title: title);
 }

@@ -76,6 +76,7 @@ public static class CoordinatorHost
         app.MapScalarApiReference();
         app.MapHealthChecks("/health");
         app.MapJobs();
+        app.MapCompletions();
         await app.StartAsync(cancellation);
         return app;
     }

@@ -19,6 +19,9 @@ public sealed record CoordinatorOptions
     /// <summary>The pipeline of replica 1 for verified jobs (no worker in common with the served one); null = verified jobs are refused.</summary>
     public IReadOnlyList<StageRoute>? CheckRoute { get; init; }
 
+    /// <summary>The served model's short name (e.g. stories260K), accepted as <c>model</c> in OpenAI-style requests besides its id.</summary>
+    public string? ModelName { get; init; }
+
     /// <summary>Largest request body; larger requests get 413.</summary>
     public long MaxRequestBodyBytes { get; init; } = 64 * 1024;
 

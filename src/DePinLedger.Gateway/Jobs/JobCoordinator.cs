@@ -39,6 +39,12 @@ public sealed class JobCoordinator(
 
     public CoordinatedJob? Find(Bytes32 jobId) => _jobs.GetValueOrDefault(jobId);
 
+    /// <summary>The served model's id (ModelRegistry key).</summary>
+    public Bytes32 ModelId => _modelId;
+
+    /// <summary>The served model's short name (e.g. stories260K), when configured; OpenAI-style requests may name it.</summary>
+    public string? ModelName => options.ModelName;
+
     /// <summary>Checks a job against the chain and queues it; throws <see cref="JobRefusedException"/> when it cannot run.</summary>
     public async Task<CoordinatedJob> AcceptAsync(Bytes32 jobId, string promptText, CancellationToken cancellation)
     {
