@@ -53,6 +53,7 @@ public static class DepinCli
             WorkerCommand.Create(context),
             CoordinatorCommand.Create(context),
             JobCommands.Create(context),
+            DevnetCommand.Create(context),
             ConformanceCommand.Create(context),
             DbCommands.Create(context),
         };

@@ -108,7 +108,7 @@ public sealed class JobCoordinator(
         JobRequest request = job.OnChain.Request;
         var sampling = new SamplingParams(JobConventions.TemperatureMilli(request), JobConventions.TopPMilli(request), new Hash32(JobConventions.Seed(request).Span));
         var pipelineJob = new PipelineJob(new Hash32(job.Id.Span), 0, job.Prompt, (int)Math.Min(request.MaxTokens, int.MaxValue), sampling, chain.ChainId, chain.JobMarket);
-        int previous = Tokenizer.Bos;
+        int previous = job.Prompt[^1]; // a piece's leading space is kept after any token but BOS
         void OnToken(int token)
         {
             job.AddToken(token, token is Tokenizer.Bos or Tokenizer.Eos ? "" : model.Tokenizer.Decode(previous, token));

@@ -1,0 +1,104 @@
+using System.CommandLine;
+using System.Globalization;
+using DePinLedger.Cli.CommandLine;
+using DePinLedger.Cli.Devnet;
+using DePinLedger.Inference.Model;
+using DePinLedger.Protocol.Tokens;
+using Spectre.Console;
+using static DePinLedger.Cli.Commands.ChainCommandSupport;
+
+namespace DePinLedger.Cli.Commands;
+
+/// <summary>
+/// <c>depin devnet up</c>: the whole network on this machine — anvil, the contracts, the model, six staked operators
+/// and their workers (three spans × two replicas, one of replica 1's workers faulty), the coordinator, and a client
+/// paying for jobs — reported as it happens, then a summary. Ctrl-C (or the end, with --exit-when-done) stops every
+/// process it started.
+/// </summary>
+internal static class DevnetCommand
+{
+    public static Command Create(CliContext context)
+    {
+        Option<string> model = CommonOptions.Text("--model", "Model to serve: a name in $DEPIN_MODELS or a path [default: stories260K]", "MODEL", required: false);
+        Option<int> jobs = CommonOptions.Number("--jobs", "Jobs the client pays for (every second one verified on two replicas)", 4, n => CommonOptions.AtLeast(n, 1));
+        Option<int> maxTokens = CommonOptions.Number("--max-tokens", "Tokens per job at most", 32, n => CommonOptions.AtLeast(n, 1));
+        Option<bool> noFault = new("--no-fault") { Description = "Run every worker honestly (by default one of replica 1's workers adds noise at position 3)" };
+        Option<bool> exitWhenDone = new("--exit-when-done") { Description = "Stop everything and exit after the jobs (for scripts and CI)" };
+        Option<string> anvil = new("--anvil") { Description = "anvil binary [default: node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil]", HelpName = "FILE" };
+        Option<string> artifacts = new("--artifacts") { Description = "forge build output [default: out]", HelpName = "DIR" };
+        var up = new Command("up", "Start anvil, the contracts, staked workers and the coordinator; run jobs as a client; show what happens")
+        {
+            model, jobs, maxTokens, noFault, exitWhenDone, anvil, artifacts,
+        };
+        up.SetAction((parsed, cancellation) => RunAsync(context, async () =>
+        {
+            string anvilPath = parsed.GetValue(anvil) ?? Path.Combine("node_modules", "@foundry-rs", "anvil-linux-amd64", "bin", "anvil");
+            if (!File.Exists(anvilPath)) throw new UsageException($"no anvil at {anvilPath}: run 'npm ci' at the repository root (deploy/devnet.sh does) or pass --anvil");
+            string artifactsDir = parsed.GetValue(artifacts) ?? "out";
+            if (!File.Exists(Path.Combine(artifactsDir, "JobMarket.sol", "JobMarket.json"))) throw new UsageException($"no forge artifacts in {artifactsDir}: run 'forge build' (deploy/devnet.sh does) or pass --artifacts");
+            string modelArgument = parsed.GetValue(model) is { Length: > 0 } m ? m : "stories260K";
+            IntegerModel loaded = await context.Models.LoadAsync(modelArgument, cancellation);
+            string work = Directory.CreateTempSubdirectory("depin-devnet-").FullName;
+            var settings = new DevnetSettings(loaded, File.Exists(modelArgument) ? Path.GetFullPath(modelArgument) : modelArgument, Path.GetFullPath(anvilPath),
+                Path.GetFullPath(artifactsDir), work, parsed.GetValue(jobs), parsed.GetValue(maxTokens), !parsed.GetValue(noFault));
+            void Report(string line)
+            {
+                lock (context.Out) context.Out.WriteLine(line);
+            }
+            try
+            {
+                await using var devnet = new DevnetRunner(settings, Report);
+                await devnet.StartAsync(cancellation);
+                IReadOnlyList<DevnetJob> results = await devnet.RunJobsAsync((_, _) => { }, cancellation);
+                IReadOnlyList<DevnetNode> nodes = await devnet.NodeStakesAsync(cancellation);
+                Summary(context, results, nodes);
+                if (!parsed.GetValue(exitWhenDone))
+                {
+                    Report($"devnet running: RPC {devnet.Rpc}, coordinator {devnet.CoordinatorAddress}; Ctrl-C stops it");
+                    await Task.Delay(Timeout.Infinite, cancellation).ContinueWith(_ => { }, TaskScheduler.Default);
+                }
+                return results.All(j => j.Status == "submitted") ? ExitCodes.Success : context.Fail(ExitCodes.Failure, "some jobs failed (see the summary)");
+            }
+            finally
+            {
+                try
+                {
+                    Directory.Delete(work, recursive: true);
+                }
+                catch (IOException)
+                {
+                    // A process may still hold a trace file for a moment; the temp folder is cleaned up later.
+                }
+            }
+        }));
+        return new Command("devnet", "A local network in one command: anvil, contracts, staked workers, coordinator, client")
+        {
+            up.WithExamples("depin devnet up", "depin devnet up --jobs 6 --exit-when-done"),
+        };
+    }
+
+    private static void Summary(CliContext context, IReadOnlyList<DevnetJob> jobs, IReadOnlyList<DevnetNode> nodes)
+    {
+        var jobTable = new Table().Border(TableBorder.Rounded).Title("jobs")
+            .AddColumn("job").AddColumn("replicas").AddColumn("status").AddColumn("tokens").AddColumn("replicas agree").AddColumn("text");
+        foreach (DevnetJob j in jobs)
+            jobTable.AddRow(Markup.Escape(j.JobId.ToString()[..10] + "…"), j.Replicas.ToString(CultureInfo.InvariantCulture), Markup.Escape(j.Status),
+                j.Tokens.ToString(CultureInfo.InvariantCulture), Markup.Escape(j.Replicas < 2 ? "-" : j.Divergence is null ? "yes" : "no, from " + j.Divergence),
+                Markup.Escape(Shorten(j.Prompt + j.Text, 60)));
+        Render(context.Out, jobTable);
+        var nodeTable = new Table().Border(TableBorder.Rounded).Title("nodes")
+            .AddColumn("node").AddColumn("operator").AddColumn("replica").AddColumn("layers").AddColumn("active stake").AddColumn("fault");
+        foreach (DevnetNode n in nodes)
+            nodeTable.AddRow(Markup.Escape(n.Node), Markup.Escape(n.Operator), n.Replica.ToString(CultureInfo.InvariantCulture), n.Span,
+                Markup.Escape(new TokenAmount(n.Stake, TokenAmount.DefaultDecimals).ToString("DPIN")), n.Faulty ? "noise" : "-");
+        Render(context.Out, nodeTable);
+        if (jobs.Any(j => j.Divergence is not null))
+            context.Out.WriteLine("A verified job's replicas disagree: the dispute service (issue 9) turns that into an on-chain fraud proof; it is not wired into the devnet yet.");
+    }
+
+    private static string Shorten(string text, int length)
+    {
+        string line = text.ReplaceLineEndings(" ");
+        return line.Length <= length ? line : line[..(length - 1)] + "…";
+    }
+}

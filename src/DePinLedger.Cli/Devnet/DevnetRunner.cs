@@ -1,0 +1,255 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Numerics;
+using DePinLedger.Chain.Clients;
+using DePinLedger.Chain.Contracts.Models;
+using DePinLedger.Chain.Contracts.Token;
+using DePinLedger.Chain.Deployment;
+using DePinLedger.Chain.Operators;
+using DePinLedger.Chain.Rpc;
+using DePinLedger.Chain.Transactions;
+using DePinLedger.Chain.Wallet;
+using DePinLedger.Gateway.Hosting;
+using DePinLedger.Gateway.Jobs;
+using DePinLedger.Inference.Commitments;
+using DePinLedger.Inference.Model;
+using DePinLedger.Pipeline;
+using DePinLedger.Protocol.Encoding;
+using DePinLedger.Protocol.Jobs;
+using DePinLedger.Protocol.Receipts;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Nethereum.Web3.Accounts;
+
+namespace DePinLedger.Cli.Devnet;
+
+/// <summary>What the devnet is started with.</summary>
+internal sealed record DevnetSettings(IntegerModel Model, string ModelArgument, string Anvil, string Artifacts, string WorkDirectory, int Jobs, int MaxTokens, bool Fault);
+
+/// <summary>One job the devnet's client ran.</summary>
+internal sealed record DevnetJob(Bytes32 JobId, string Prompt, int Replicas, string Status, int Tokens, string Text, string? Divergence, string? Error);
+
+/// <summary>A registered node at the end of the run.</summary>
+internal sealed record DevnetNode(string Node, string Operator, string Span, int Replica, bool Faulty, BigInteger Stake);
+
+/// <summary>
+/// The one-machine network: anvil, the contracts, the model registered, six operators each staking one node, six
+/// workers (three spans × two replicas; with <see cref="DevnetSettings.Fault"/> one of replica 1's workers adds noise),
+/// the coordinator in this process, and a client paying for jobs (every second one verified) and streaming them.
+/// Everything it starts is stopped when it is disposed.
+/// </summary>
+internal sealed class DevnetRunner(DevnetSettings settings, Action<string> report) : IAsyncDisposable
+{
+    /// <summary>Anvil's and the devnet's mnemonic: well known, for local use only.</summary>
+    public const string Mnemonic = "test test test test test test test test test test test junk";
+
+    private const string NodePassphrase = "devnet node key";
+    private static readonly BigInteger Token = BigInteger.Pow(10, 18);
+    private static readonly string[] Prompts = ["Once upon a time", "The little dog", "Lily wanted to", "One day, a cat", "Tom and Sue went", "The sun was"];
+
+    private readonly List<ChildProcess> _children = [];
+    private readonly HdWallet _wallet = HdWallet.Import(Mnemonic);
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private WebApplication? _coordinator;
+    private DeploymentFile _deployment = null!;
+    private Uri _rpc = null!;
+
+    public Uri? CoordinatorAddress { get; private set; }
+
+    public Uri Rpc => _rpc;
+
+    public IReadOnlyList<DevnetNode> Nodes { get; private set; } = [];
+
+    public async Task StartAsync(CancellationToken cancellation)
+    {
+        int anvilPort = ChildProcess.FreePort();
+        (ChildProcess anvil, _) = await ChildProcess.StartAsync("anvil", settings.Anvil,
+            ["--host", "127.0.0.1", "--port", anvilPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--accounts", "20", "--mnemonic", Mnemonic],
+            "Listening on ", TimeSpan.FromSeconds(30), cancellation);
+        _children.Add(anvil);
+        _rpc = new Uri($"http://127.0.0.1:{anvilPort}");
+        Say($"anvil listening on {_rpc} (pid {anvil.Pid})");
+
+        var deployer = new Account(_wallet.PrivateKey(0), 31337);
+        ChainConnection chain = await ChainConnection.ConnectAsync(new ChainOptions { Rpc = _rpc }, deployer, cancellation);
+        _deployment = await ContractDeployer.DeployAsync(chain, deployer.Address, settings.Artifacts, new DeploymentSettings { ChallengeWindow = 120 }, cancellation);
+        _deployment.Save(Path.Combine(settings.WorkDirectory, "deployment.json"));
+        string verifier = await ContractDeployer.DeployAsync(chain, deployer.Address, ContractArtifact.Load(settings.Artifacts, "LayerStepVerifier"), cancellation);
+        Say($"contracts deployed: JobMarket {_deployment.JobMarket}, StakeManager {_deployment.StakeManager}");
+        TransactionSender owner = await SenderAsync(0, cancellation);
+        await RegisterModelAsync(owner, verifier, cancellation);
+        Say($"model {settings.Model.ModelId} registered ({settings.Model.Config.Layers} layers)");
+
+        // Six operators (accounts 1-6) each stake one node (keys 101-106); workers 0-2 are replica 0's stages, 3-5 replica 1's.
+        (int First, int Last)[] spans = Spans(settings.Model.Config.Layers);
+        var nodes = new List<DevnetNode>();
+        var starting = new List<Task<(ChildProcess, string)>>();
+        for (int i = 0; i < 6; i++)
+        {
+            (int first, int last) = spans[i % 3];
+            int replica = i / 3;
+            bool faulty = settings.Fault && i == 4;
+            var nodeKey = new NodeKey(_wallet.PrivateKey(101 + i));
+            int port = ChildProcess.FreePort();
+            await MintAsync(owner, AddressOf(1 + i), 2_000, cancellation);
+            NodeOperator op = await NodeOperator.CreateAsync(await SenderAsync(1 + i, cancellation), _deployment, cancellation);
+            await op.RegisterAsync(nodeKey, $"http://127.0.0.1:{port}", new Hardware(4096, 1000, 1000, (ushort)(100 + replica)), null, cancellation);
+            await op.StakeAsync(nodeKey.Address, 1_000 * Token, false, null, cancellation);
+            nodes.Add(new DevnetNode(nodeKey.Address, op.Operator, $"{first}-{last}", replica, faulty, 1_000 * Token));
+            starting.Add(StartWorkerAsync(i, nodeKey, first, last, port, faulty, cancellation));
+        }
+        Nodes = nodes;
+        Say("six operators registered and staked 1,000 DPIN each");
+        var workers = new List<Uri>();
+        foreach (Task<(ChildProcess Child, string Ready)> task in starting)
+        {
+            (ChildProcess child, string ready) = await task;
+            _children.Add(child);
+            workers.Add(new Uri(ready.Split(' ')[0]));
+        }
+        Say($"six workers listening: replica 0 on {string.Join(", ", workers.Take(3))}; replica 1 on {string.Join(", ", workers.Skip(3))}" +
+            (settings.Fault ? $" (worker {workers[4]} injects noise)" : ""));
+
+        TransactionSender submitter = await SenderAsync(9, cancellation);
+        _coordinator = await CoordinatorHost.StartAsync(settings.Model, new CoordinatorChain(submitter.Chain, submitter, _deployment.JobMarket), new CoordinatorOptions
+        {
+            ServedRoute = [.. spans.Select((s, i) => new StageRoute(s.First, s.Last, [workers[i]]))],
+            CheckRoute = [.. spans.Select((s, i) => new StageRoute(s.First, s.Last, [workers[3 + i]]))],
+            ModelName = Path.GetFileNameWithoutExtension(settings.ModelArgument),
+        }, cancellation);
+        CoordinatorAddress = CoordinatorHost.Address(_coordinator);
+        Say($"coordinator listening on {CoordinatorAddress} (API description at {CoordinatorAddress}scalar)");
+    }
+
+    /// <summary>The client (account 10) pays for and streams the jobs, one after another; every second one is verified.</summary>
+    public async Task<IReadOnlyList<DevnetJob>> RunJobsAsync(Action<Bytes32, string> onText, CancellationToken cancellation)
+    {
+        const int client = 10;
+        await MintAsync(await SenderAsync(0, cancellation), AddressOf(client), 1_000, cancellation);
+        var jobs = new JobClient(await SenderAsync(client, cancellation), _deployment);
+        using var http = new HttpClient { BaseAddress = CoordinatorAddress, Timeout = TimeSpan.FromMinutes(10) };
+        JobCoordinator coordinator = _coordinator!.Services.GetRequiredService<JobCoordinator>();
+        var results = new List<DevnetJob>();
+        for (int k = 0; k < settings.Jobs; k++)
+        {
+            string prompt = Prompts[k % Prompts.Length];
+            byte replicas = (byte)(k % 2 == 1 ? 2 : 1);
+            int[] tokens = settings.Model.Tokenizer.Encode(prompt, bos: true, eos: false);
+            var request = new JobRequest(new Bytes32(settings.Model.ModelId.AsSpan()), JobConventions.PromptHash(tokens), (uint)settings.MaxTokens,
+                JobConventions.Q16FromMilli(800), JobConventions.Q16FromMilli(950), (ulong)(1000 + k), replicas, 2 * Token,
+                (ulong)DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds(), new Bytes32(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
+            (Bytes32 jobId, _) = await jobs.CreateAsync(request, null, cancellation);
+            Say($"job {Short(jobId)} paid ({(replicas == 2 ? "verified, 2 replicas" : "1 replica")}): \"{prompt}\"");
+            using (HttpResponseMessage posted = await http.PostAsJsonAsync("/v1/jobs", new { job_id = jobId.ToString(), prompt }, cancellation))
+                if (!posted.IsSuccessStatusCode) throw new IOException($"the coordinator refused job {jobId}: HTTP {(int)posted.StatusCode} {await posted.Content.ReadAsStringAsync(cancellation)}");
+            CoordinatedJob job = coordinator.Find(jobId) ?? throw new IOException($"the coordinator lost job {jobId}");
+            var reader = job.Subscribe();
+            await foreach (JobEvent e in reader.ReadAllAsync(cancellation))
+                if (e is TokenEvent t) onText(jobId, t.Text);
+            string? divergence = Divergence(job);
+            string text = string.Concat(job.Tokens.Select(t => t.Text));
+            results.Add(new DevnetJob(jobId, prompt, replicas, job.Phase.ToString().ToLowerInvariant(), job.Tokens.Count, text, divergence, job.Error));
+            Say($"job {Short(jobId)} {job.Phase.ToString().ToLowerInvariant()}: {job.Tokens.Count} tokens" +
+                (replicas == 2 ? divergence is null ? "; the replicas agree leaf for leaf" : $"; the replicas DISAGREE from {divergence}" : "") +
+                (job.SubmissionTransaction is { } tx ? $"; result on-chain in {Short(tx)}" : $"; {job.Error}"));
+        }
+        return results;
+    }
+
+    /// <summary>Each node's active stake as StakeManager holds it now.</summary>
+    public async Task<IReadOnlyList<DevnetNode>> NodeStakesAsync(CancellationToken cancellation)
+    {
+        NodeOperator reader = await NodeOperator.CreateAsync(await SenderAsync(0, cancellation), _deployment, cancellation);
+        var nodes = new List<DevnetNode>();
+        foreach (DevnetNode node in Nodes) nodes.Add(node with { Stake = (await reader.StatusAsync(node.Node, cancellation)).ActiveStake });
+        return nodes;
+    }
+
+    /// <summary>Where the two replicas' traces first differ, as (position, slot); null when they agree or the job had one replica.</summary>
+    private static string? Divergence(CoordinatedJob job)
+    {
+        if (job.Results.Count < 2) return null;
+        IReadOnlyList<Hash32> a = job.Results[0].Leaves, b = job.Results[1].Leaves;
+        int slots = job.OnChain.LayerCount + 2;
+        for (int i = 0; i < Math.Min(a.Count, b.Count); i++)
+            if (a[i] != b[i]) return $"leaf {i} (position {i / slots}, slot {i % slots})";
+        return a.Count == b.Count ? null : $"leaf {Math.Min(a.Count, b.Count)} (one trace is longer)";
+    }
+
+    private async Task<(ChildProcess, string)> StartWorkerAsync(int index, NodeKey key, int first, int last, int port, bool faulty, CancellationToken cancellation)
+    {
+        string keystore = Path.Combine(settings.WorkDirectory, $"node{index}");
+        new Keystore(keystore).Save(key.ExportPrivateKey(), NodePassphrase, scryptN: 1024);
+        string pass = Path.Combine(keystore, "passphrase.txt");
+        await File.WriteAllTextAsync(pass, NodePassphrase + "\n", cancellation);
+        (string file, string[] prefix) = ChildProcess.Depin();
+        string[] fault = faulty ? ["--fault-noise", $"3:{first}"] : [];
+        return await ChildProcess.StartAsync($"worker {index} ({first}-{last})", file,
+            [.. prefix, "worker", "--model", settings.ModelArgument, "--layers", $"{first}-{last}", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+             "--host", "127.0.0.1", "--keystore", keystore, "--passphrase-file", pass, "--trace-dir", Path.Combine(settings.WorkDirectory, $"traces{index}"),
+             "--rpc", _rpc.ToString(), .. fault],
+            "worker listening on ", TimeSpan.FromSeconds(60), cancellation);
+    }
+
+    private async Task RegisterModelAsync(TransactionSender owner, string verifier, CancellationToken cancellation)
+    {
+        ModelConfig c = settings.Model.Config;
+        await owner.SendAsync(_deployment.ModelRegistry, new RegisterModelFunction
+        {
+            ModelId = settings.Model.ModelId.ToArray(),
+            WeightsRoot = settings.Model.WeightsRoot.ToArray(),
+            Dims = new ModelDims
+            {
+                LayerCount = (ushort)c.Layers, HeadCount = (ushort)c.Heads, KvHeadCount = (ushort)c.KvHeads, Dim = (uint)c.Dim,
+                HiddenDim = (uint)c.HiddenDim, VocabSize = (uint)c.VocabSize, MaxSeqLen = (uint)c.SeqLen,
+            },
+            Verifier = verifier,
+            MetadataURI = "devnet",
+        }, "register the model", null, cancellation);
+    }
+
+    private Task MintAsync(TransactionSender owner, string to, int tokens, CancellationToken cancellation) =>
+        owner.SendAsync(_deployment.Token, new MintFunction { To = to, Amount = tokens * Token }, $"mint {tokens} DPIN", null, cancellation);
+
+    private async Task<TransactionSender> SenderAsync(int index, CancellationToken cancellation)
+    {
+        var account = new Account(_wallet.PrivateKey(index), 31337);
+        ChainConnection connection = await ChainConnection.ConnectAsync(new ChainOptions { Rpc = _rpc }, account, cancellation);
+        return new TransactionSender(connection, account, new TransactionOptions { PollInterval = TimeSpan.FromMilliseconds(50) });
+    }
+
+    private string AddressOf(int index) => new Account(_wallet.PrivateKey(index)).Address;
+
+    /// <summary>Three contiguous spans as even as the layer count allows (fewer when the model has fewer layers).</summary>
+    internal static (int First, int Last)[] Spans(int layers)
+    {
+        int count = Math.Min(3, layers);
+        var spans = new (int, int)[count];
+        int first = 0;
+        for (int s = 0; s < count; s++)
+        {
+            int length = layers / count + (s < layers % count ? 1 : 0);
+            spans[s] = (first, first + length - 1);
+            first += length;
+        }
+        return spans;
+    }
+
+    private void Say(string line) => report($"[{_clock.Elapsed.TotalSeconds,6:F1}s] {line}");
+
+    private static string Short(Bytes32 id) => id.ToString()[..10] + "…";
+
+    private static string Short(string hash) => hash.Length > 12 ? hash[..10] + "…" : hash;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_coordinator is not null)
+        {
+            await _coordinator.StopAsync(CancellationToken.None);
+            await _coordinator.DisposeAsync();
+        }
+        // Workers first, anvil last.
+        for (int i = _children.Count - 1; i >= 0; i--) _children[i].Dispose();
+        _children.Clear();
+    }
+}
