@@ -1,0 +1,150 @@
+using DePinLedger.Data;
+using DePinLedger.Scheduler.Catalog;
+using DePinLedger.Scheduler.Planning;
+using DePinLedger.Scheduler.Tests.Support;
+using Microsoft.EntityFrameworkCore;
+
+namespace DePinLedger.Scheduler.Tests;
+
+/// <summary>Signed heartbeats on PostgreSQL: accepted once from a registered node's own key; every bad field, signer, time and replay refused with its reason.</summary>
+public sealed class HeartbeatIngestorTests : IAsyncLifetime
+{
+    private readonly FixedClock _clock = new(Swarm.Now);
+    private readonly WorkerKey _worker = new();
+    private SchedulerDatabase _db = null!;
+    private HeartbeatIngestor _ingestor = null!;
+
+    public async Task InitializeAsync()
+    {
+        _db = await SchedulerDatabase.CreateAsync();
+        _ingestor = new HeartbeatIngestor(_db.Factory, _clock, new HeartbeatPolicy());
+        await _db.AddNodeAsync(_worker.Address);
+    }
+
+    public async Task DisposeAsync() => await _db.DisposeAsync();
+
+    private Task<HeartbeatResult> Send(byte[] body, string? signature = null, int? rtt = 12_000) =>
+        _ingestor.IngestAsync(body, signature ?? _worker.Sign(body), rtt, CancellationToken.None);
+
+    [Fact]
+    public async Task SignedHeartbeat_IsStoredWithEveryField_AndMakesTheNodeAvailable()
+    {
+        byte[] body = WorkerKey.Body(_worker.Fields(Swarm.Now - TimeSpan.FromSeconds(2), firstLayer: 8, lastLayer: 15));
+
+        HeartbeatResult result = await Send(body);
+
+        Assert.True(result.Accepted, result.Message);
+        await using DePinDbContext db = _db.Context();
+        var stored = await db.Heartbeats.SingleAsync();
+        Assert.Equal((_worker.Address, WorkerKey.ModelId, 8, 15, 2, 1_048_576L, 1L << 30, 12.5, 12_000), (stored.Node, stored.ModelId, stored.FirstLayer, stored.LastLayer, stored.OpenSessions, stored.KvUsedBytes, stored.KvBudgetBytes, stored.PositionsPerSecond, stored.LatencyMicros));
+        Assert.Equal(Swarm.Now - TimeSpan.FromSeconds(2), stored.ReportedAt);
+
+        var catalog = new NodeCatalog(_db.Factory, new CatalogPolicy());
+        NodeState node = Assert.Single(await catalog.LoadAsync(WorkerKey.ModelId, Swarm.Now, CancellationToken.None));
+        Assert.True(new SchedulingPolicy().IsEligible(node, Swarm.Now));
+        Assert.Equal((8, 15, (1L << 30) - 1_048_576, 12.0), (node.FirstLayer, node.LastLayer, node.KvFreeBytes, node.RttMs));
+
+        // Two minutes later without a new heartbeat the node is unavailable.
+        NodeState later = Assert.Single(await catalog.LoadAsync(WorkerKey.ModelId, Swarm.Now + TimeSpan.FromMinutes(2), CancellationToken.None));
+        Assert.False(new SchedulingPolicy().IsEligible(later, Swarm.Now + TimeSpan.FromMinutes(2)));
+    }
+
+    [Fact]
+    public async Task SameBodyTwice_IsAReplay_AndAnOlderTimeToo()
+    {
+        byte[] body = WorkerKey.Body(_worker.Fields(Swarm.Now));
+        Assert.True((await Send(body)).Accepted);
+
+        Assert.Equal(HeartbeatRejection.Replay, (await Send(body)).Rejection);
+        Assert.Equal(HeartbeatRejection.Replay, (await Send(WorkerKey.Body(_worker.Fields(Swarm.Now - TimeSpan.FromSeconds(30))))).Rejection);
+        Assert.True((await Send(WorkerKey.Body(_worker.Fields(Swarm.Now + TimeSpan.FromSeconds(1))))).Accepted);
+    }
+
+    [Fact]
+    public async Task StaleAndFutureTimes_AreRefused()
+    {
+        Assert.Equal(HeartbeatRejection.Stale, (await Send(WorkerKey.Body(_worker.Fields(Swarm.Now - TimeSpan.FromSeconds(91))))).Rejection);
+        Assert.Equal(HeartbeatRejection.FromTheFuture, (await Send(WorkerKey.Body(_worker.Fields(Swarm.Now + TimeSpan.FromSeconds(31))))).Rejection);
+    }
+
+    [Fact]
+    public async Task OtherKeysAndUnknownNodes_AreRefused()
+    {
+        byte[] body = WorkerKey.Body(_worker.Fields(Swarm.Now));
+        var stranger = new WorkerKey();
+        HeartbeatResult wrong = await Send(body, stranger.Sign(body));
+        Assert.Equal(HeartbeatRejection.WrongSigner, wrong.Rejection);
+        Assert.Contains(stranger.Address, wrong.Message);
+
+        byte[] strangerBody = WorkerKey.Body(stranger.Fields(Swarm.Now));
+        Assert.Equal(HeartbeatRejection.UnknownNode, (await Send(strangerBody, stranger.Sign(strangerBody))).Rejection);
+    }
+
+    [Theory]
+    [InlineData(null, "missing")]
+    [InlineData("", "missing")]
+    [InlineData("0x1234", "130 hex digits")]
+    [InlineData("0xzz", "130 hex digits")]
+    public async Task BadSignatureHeaders_AreRefused(string? header, string fragment)
+    {
+        HeartbeatResult result = await _ingestor.IngestAsync(WorkerKey.Body(_worker.Fields(Swarm.Now)), header, null, CancellationToken.None);
+        Assert.Equal(HeartbeatRejection.BadSignature, result.Rejection);
+        Assert.Contains(fragment, result.Message);
+    }
+
+    [Fact]
+    public async Task SignatureWithAnotherV_IsRefused()
+    {
+        byte[] body = WorkerKey.Body(_worker.Fields(Swarm.Now));
+        string signature = _worker.Sign(body)[..^2] + "1f";
+        HeartbeatResult result = await Send(body, signature);
+        Assert.Equal(HeartbeatRejection.BadSignature, result.Rejection);
+        Assert.Contains("v is 31", result.Message);
+    }
+
+    [Theory]
+    [InlineData("node", "0x12", "'node' is not an address")]
+    [InlineData("model_id", "0xabc", "'model_id' is not 0x and 64 hex digits")]
+    [InlineData("first_layer", "-1", "'first_layer' is not an integer")]
+    [InlineData("first_layer", "40", "before first_layer")]
+    [InlineData("last_layer", "70000", "'last_layer' is not an integer in 0..65535")]
+    [InlineData("open_sessions", "1e3", "'open_sessions' is not an integer")]
+    [InlineData("kv_used_bytes", "2000000000", "exceeds kv_budget_bytes")]
+    [InlineData("kv_budget_bytes", "0", "kv_budget_bytes must be positive")]
+    [InlineData("positions_per_second", "NaN", "'positions_per_second' is not a non-negative decimal")]
+    [InlineData("positions_per_second", "-3.0", "'positions_per_second' is not a non-negative decimal")]
+    [InlineData("time", " 17", "'time' is not an integer")]
+    [InlineData("extra", "1", "'extra' is not part of a heartbeat")]
+    public async Task EveryFieldIsValidated(string field, string value, string fragment)
+    {
+        Dictionary<string, string> fields = _worker.Fields(Swarm.Now);
+        fields[field] = value;
+        HeartbeatResult result = await Send(WorkerKey.Body(fields));
+        Assert.Equal(HeartbeatRejection.Malformed, result.Rejection);
+        Assert.Contains(fragment, result.Message);
+    }
+
+    [Theory]
+    [InlineData("", "empty")]
+    [InlineData("[]", "not a JSON object")]
+    [InlineData("{\"node\": 5}", "'node' is not a string")]
+    [InlineData("{\"node\": \"a\", \"node\": \"b\"}", "appears twice")]
+    [InlineData("{\"node\": \"a\"", "not valid JSON")]
+    [InlineData("{\"node\": \"a\"} {}", "not valid JSON")]
+    public async Task NonHeartbeatBodies_AreMalformed(string text, string fragment)
+    {
+        HeartbeatResult result = await Send(System.Text.Encoding.UTF8.GetBytes(text), "0x" + new string('1', 128) + "1b");
+        Assert.Equal(HeartbeatRejection.Malformed, result.Rejection);
+        Assert.Contains(fragment, result.Message);
+    }
+
+    [Fact]
+    public async Task MissingField_IsNamed()
+    {
+        Dictionary<string, string> fields = _worker.Fields(Swarm.Now);
+        fields.Remove("kv_used_bytes");
+        HeartbeatResult result = await Send(WorkerKey.Body(fields));
+        Assert.Equal(HeartbeatRejection.Malformed, result.Rejection);
+        Assert.Contains("'kv_used_bytes' is missing", result.Message);
+    }
+}
