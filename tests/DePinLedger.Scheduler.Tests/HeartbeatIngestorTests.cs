@@ -50,6 +50,42 @@ public sealed class HeartbeatIngestorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SignedHeartbeats_ThroughTheCatalog_GiveTheRoute_WithoutSlashedOrSilentNodes()
+    {
+        // The fixture's worker serves 0-39; three more: a fast 40-79, a faster but slashed 40-79, a silent 40-79.
+        WorkerKey fast = new(), slashed = new(), silent = new();
+        foreach (WorkerKey w in new[] { fast, slashed, silent }) await _db.AddNodeAsync(w.Address);
+        await using (DePinDbContext db = _db.Context())
+        {
+            db.Slashes.Add(new Data.Staking.Slash { TxHash = "0x01", Node = slashed.Address, InfractionTime = Swarm.Now - TimeSpan.FromDays(3) });
+            await db.SaveChangesAsync();
+        }
+        foreach ((WorkerKey w, int first, int last, int rtt) in new[] { (_worker, 0, 39, 20_000), (fast, 40, 79, 30_000), (slashed, 40, 79, 1_000) })
+        {
+            byte[] body = WorkerKey.Body(w.Fields(Swarm.Now - TimeSpan.FromSeconds(5), first, last));
+            Assert.True((await _ingestor.IngestAsync(body, w.Sign(body), rtt, CancellationToken.None)).Accepted);
+        }
+        byte[] old = WorkerKey.Body(silent.Fields(Swarm.Now - TimeSpan.FromSeconds(60), 40, 79));
+        Assert.True((await _ingestor.IngestAsync(old, silent.Sign(old), 500, CancellationToken.None)).Accepted);
+
+        // Two minutes on, only the silent node has not reported again.
+        _clock.Now = Swarm.Now + TimeSpan.FromMinutes(2);
+        foreach ((WorkerKey w, int first, int last, int rtt) in new[] { (_worker, 0, 39, 20_000), (fast, 40, 79, 30_000), (slashed, 40, 79, 1_000) })
+        {
+            byte[] body = WorkerKey.Body(w.Fields(_clock.Now, first, last));
+            Assert.True((await _ingestor.IngestAsync(body, w.Sign(body), rtt, CancellationToken.None)).Accepted);
+        }
+        IReadOnlyList<NodeState> nodes = await new NodeCatalog(_db.Factory, new CatalogPolicy()).LoadAsync(WorkerKey.ModelId, _clock.Now, CancellationToken.None);
+        Route? route = new Router(Swarm.Model, new SchedulingPolicy()).Route(nodes, Swarm.Job, _clock.Now);
+
+        Assert.NotNull(route);
+        Assert.Equal([_worker.Address, fast.Address], route.Stages.Select(s => s.Node.Address));
+        Assert.True(nodes.Single(n => n.Address == slashed.Address).Slashed);
+        // 12.5 positions/s through each span (80 ms) plus the measured RTTs.
+        Assert.Equal(80 + 20 + 80 + 30, route.PredictedMs, 6);
+    }
+
+    [Fact]
     public async Task SameBodyTwice_IsAReplay_AndAnOlderTimeToo()
     {
         byte[] body = WorkerKey.Body(_worker.Fields(Swarm.Now));

@@ -23,15 +23,16 @@ public static class Swarm
 
     private static readonly long[] MemoryGiB = [8, 12, 16, 24, 32, 40];
 
-    public static NodeState[] Generate(int count, int seed, ModelShape? model = null, double ineligibleShare = 0.15)
+    public static NodeState[] Generate(int count, int seed, ModelShape? model = null, double ineligibleShare = 0.15, long maxMemoryGiB = long.MaxValue)
     {
         model ??= Model;
+        long[] memories = [.. MemoryGiB.Where(m => m <= maxMemoryGiB)];
         var random = new Random(seed);
         int operators = Math.Max(1, count * 2 / 3);
         var nodes = new NodeState[count];
         for (int i = 0; i < count; i++)
         {
-            long memory = MemoryGiB[random.Next(MemoryGiB.Length)] << 30;
+            long memory = memories[random.Next(memories.Length)] << 30;
             int capacity = Math.Max(1, MemoryModel.Capacity(model, Job, memory));
             int length = Math.Min(model.Layers, random.Next(4) == 0 ? random.Next(1, capacity + 1) : Math.Max(1, capacity / 4 * 4));
             int first = random.Next(3) == 0 ? random.Next(model.Layers - length + 1) : random.Next((model.Layers - length) / 4 + 1) * 4;
