@@ -21,19 +21,29 @@ public static class Partitioner
         model = model.Validated();
         job = job.Validated();
         policy = policy.Validated();
-        var ranked = nodes
-            .Where(n => policy.IsEligible(n, now) && n.ComputeGops > 0)
-            .Select(n => (Node: n, Capacity: MemoryModel.Capacity(model, job, n.MemoryBytes)))
-            .Where(c => c.Capacity > 0)
-            .OrderByDescending(c => c.Capacity).ThenByDescending(c => c.Node.ComputeGops).ThenBy(c => c.Node.Address, StringComparer.Ordinal);
+        // Bucket by capacity (an int in 1..layers): O(nodes), no sort of the whole swarm.
+        var byCapacity = new List<NodeState>?[model.Layers + 1];
+        foreach (NodeState node in nodes)
+        {
+            if (!policy.IsEligible(node, now) || node.ComputeGops <= 0) continue;
+            int capacity = MemoryModel.Capacity(model, job, node.MemoryBytes);
+            if (capacity > 0) (byCapacity[capacity] ??= []).Add(node);
+        }
 
         var chosen = new List<(NodeState Node, int Capacity)>();
         long total = 0;
-        foreach (var candidate in ranked)
+        for (int capacity = model.Layers; capacity > 0 && total < model.Layers; capacity--)
         {
-            chosen.Add(candidate);
-            total += candidate.Capacity;
-            if (total >= model.Layers) break;
+            if (byCapacity[capacity] is not { } bucket) continue;
+            // Only the bucket that completes the set is ordered: the faster (then lower address) of equal capacity first.
+            if (total + (long)capacity * bucket.Count >= model.Layers)
+                bucket.Sort((a, b) => b.ComputeGops.CompareTo(a.ComputeGops) is var bySpeed and not 0 ? bySpeed : string.CompareOrdinal(a.Address, b.Address));
+            foreach (NodeState node in bucket)
+            {
+                chosen.Add((node, capacity));
+                total += capacity;
+                if (total >= model.Layers) break;
+            }
         }
         if (total < model.Layers) return null;
 
