@@ -128,6 +128,33 @@ public sealed class HeartbeatIngestorTests : IAsyncLifetime
         Assert.Contains(fragment, result.Message);
     }
 
+    [Theory]
+    [InlineData('0', "1b")]
+    [InlineData('f', "1c")]
+    [InlineData('7', "1b")]
+    public async Task GarbageSignatures_AreRefused_NeverThrown(char digit, string v)
+    {
+        HeartbeatResult result = await Send(WorkerKey.Body(_worker.Fields(Swarm.Now)), "0x" + new string(digit, 128) + v);
+        Assert.False(result.Accepted);
+        Assert.Contains(result.Rejection, new[] { HeartbeatRejection.BadSignature, HeartbeatRejection.WrongSigner });
+    }
+
+    [Fact]
+    public async Task HighSTwinOfAValidSignature_IsRefused()
+    {
+        byte[] body = WorkerKey.Body(_worker.Fields(Swarm.Now));
+        byte[] signature = Convert.FromHexString(_worker.Sign(body).AsSpan(2));
+        var n = System.Numerics.BigInteger.Parse("0FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141", System.Globalization.NumberStyles.HexNumber);
+        var s = new System.Numerics.BigInteger(signature.AsSpan(32, 32), isUnsigned: true, isBigEndian: true);
+        // (r, n − s, the other v) recovers the same key: the malleated twin must not count as a second valid signature.
+        byte[] highS = new byte[32];
+        (n - s).TryWriteBytes(highS, out int written, isUnsigned: true, isBigEndian: true);
+        byte[] twin = [.. signature[..32], .. new byte[32 - written], .. highS[..written], (byte)(55 - signature[64])];
+        HeartbeatResult result = await Send(body, "0x" + Convert.ToHexStringLower(twin));
+        Assert.Equal(HeartbeatRejection.BadSignature, result.Rejection);
+        Assert.Contains("out of range", result.Message);
+    }
+
     [Fact]
     public async Task SignatureWithAnotherV_IsRefused()
     {

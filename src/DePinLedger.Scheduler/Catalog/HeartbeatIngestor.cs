@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Numerics;
 using DePinLedger.Data;
 using DePinLedger.Data.Reputation;
 using DePinLedger.Protocol.Encoding;
@@ -121,7 +123,11 @@ public sealed class HeartbeatIngestor(IDbContextFactory<DePinDbContext> database
         return new HeartbeatResult(HeartbeatRejection.None, "accepted", report);
     }
 
-    /// <summary>0x and 130 hex digits: r ‖ s ‖ v with v 27 or 28 (as the worker's NodeKey signs).</summary>
+    /// <summary>secp256k1's group order n and n/2: a valid r is in [1, n), a canonical (low) s in [1, n/2], as OpenZeppelin's ECDSA requires.</summary>
+    private static readonly BigInteger CurveOrder = BigInteger.Parse("0FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141", NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+    private static readonly BigInteger HalfCurveOrder = CurveOrder / 2;
+
+    /// <summary>0x and 130 hex digits: r ‖ s ‖ v with r in range, low s and v 27 or 28 (as the worker's NodeKey signs).</summary>
     private static bool TryParseSignature(string? header, out byte[] signature, out string why)
     {
         signature = [];
@@ -141,6 +147,14 @@ public sealed class HeartbeatIngestor(IDbContextFactory<DePinDbContext> database
         if (signature[64] is not (27 or 28))
         {
             why = $"the signature's v is {signature[64]}, not 27 or 28";
+            return false;
+        }
+        var r = new BigInteger(signature.AsSpan(0, 32), isUnsigned: true, isBigEndian: true);
+        var s = new BigInteger(signature.AsSpan(32, 32), isUnsigned: true, isBigEndian: true);
+        // Out-of-range values do not recover a key (Nethereum then returns null); a high s is the malleated twin of a valid one.
+        if (r.IsZero || r >= CurveOrder || s.IsZero || s > HalfCurveOrder)
+        {
+            why = "the signature's r or s is out of range (r must be in [1, n), s in [1, n/2])";
             return false;
         }
         return true;
