@@ -8,13 +8,15 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace DePinLedger.Scheduler.Tests;
 
-/// <summary>The host wiring: what the gateway gets from AddDePinDatabase + AddDePinScheduler works end to end on PostgreSQL.</summary>
+/// <summary>The host wiring: what the gateway gets from AddDePinDatabase + AddDePinScheduler works end to end, on PostgreSQL and on the devnet's SQLite.</summary>
 public sealed class ServiceRegistrationTests
 {
-    [Fact]
-    public async Task Heartbeat_ThenRecompute_ThenList_ThroughTheContainer()
+    [Theory]
+    [InlineData(DatabaseProvider.Postgres)]
+    [InlineData(DatabaseProvider.Sqlite)]
+    public async Task Heartbeat_ThenRecompute_ThenList_ThroughTheContainer(DatabaseProvider provider)
     {
-        await using TestDatabase database = await TestDatabase.PostgresAsync();
+        await using TestDatabase database = provider == DatabaseProvider.Postgres ? await TestDatabase.PostgresAsync() : await TestDatabase.SqliteAsync();
         var clock = new FixedClock(Swarm.Now);
         await using ServiceProvider services = new ServiceCollection()
             .AddSingleton<TimeProvider>(clock)
@@ -37,5 +39,10 @@ public sealed class ServiceRegistrationTests
         Assert.Equal(1, scored);
         Assert.Equal((worker.Address, 15.0, 0, 31), (listed.Address, listed.LatencyP50Ms, listed.FirstLayer, listed.LastLayer));
         Assert.NotNull(listed.Reputation);
+
+        // A replay is refused on either engine, and the catalog sees the node's span.
+        Assert.Equal(HeartbeatRejection.Replay, (await services.GetRequiredService<HeartbeatIngestor>().IngestAsync(body, worker.Sign(body), null, CancellationToken.None)).Rejection);
+        var node = Assert.Single(await services.GetRequiredService<NodeCatalog>().LoadAsync(WorkerKey.ModelId, Swarm.Now, CancellationToken.None));
+        Assert.Equal((0, 31, 15.0), (node.FirstLayer, node.LastLayer, node.RttMs));
     }
 }
