@@ -85,6 +85,6 @@ public sealed record SchedulingPolicy
         && node.ActiveStake > 0
         && !node.Slashed
         && !node.Frozen
-        && node.HeartbeatAt is { } at && now - at <= HeartbeatMaxAge && at <= now + HeartbeatMaxAge
+        && node.HeartbeatAt is { } at && now - at <= HeartbeatMaxAge
         && node.Reputation >= ReputationThreshold;
 }
