@@ -13,26 +13,30 @@ public sealed class SwarmSimulationTests(ITestOutputHelper output)
     /// <summary>A 16-layer model: on nodes of at most 12 GiB (7 or 12 layers each) every route has two stages or more.</summary>
     private static readonly ModelShape SmallModel = Swarm.Large(16);
 
-    [Fact]
-    public void SmallInstances_RouteIsWithinFivePercentOfBruteForce()
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(40.0)]
+    public void SmallInstances_RouteIsWithinFivePercentOfBruteForce(double reputationPenaltyMs)
     {
-        var router = new Router(SmallModel, Swarm.Policy);
+        SchedulingPolicy policy = Swarm.Policy with { ReputationPenaltyMs = reputationPenaltyMs };
+        var router = new Router(SmallModel, policy);
         int compared = 0, multiStage = 0;
         double worstGap = 0;
         for (int seed = 0; seed < 600; seed++)
         {
             NodeState[] nodes = Swarm.Generate(6 + seed % 10, seed, SmallModel, ineligibleShare: 0.2, maxMemoryGiB: 12);
-            double? optimum = BruteForce(router, nodes);
+            double? optimum = BruteForce(router, policy, nodes);
             Route? route = router.Route(nodes, Swarm.Job, Swarm.Now);
             Assert.Equal(optimum is null, route is null);
             if (route is null) continue;
             compared++;
             if (route.Stages.Count > 1) multiStage++;
-            double gap = (route.PredictedMs - optimum!.Value) / optimum.Value;
+            double objective = route.PredictedMs + route.Stages.Sum(s => Penalty(policy, s.Node));
+            double gap = (objective - optimum!.Value) / optimum.Value;
             worstGap = Math.Max(worstGap, gap);
-            Assert.True(gap <= 0.05, $"seed {seed}: route {route.PredictedMs:F3} ms vs optimum {optimum:F3} ms");
+            Assert.True(gap <= 0.05, $"seed {seed}: route {objective:F3} ms vs optimum {optimum:F3} ms");
         }
-        output.WriteLine($"{compared} instances with a route ({multiStage} of them multi-stage); worst gap to the brute-force optimum {worstGap:P3}");
+        output.WriteLine($"penalty {reputationPenaltyMs} ms: {compared} instances with a route ({multiStage} of them multi-stage); worst gap to the brute-force optimum {worstGap:P3}");
         Assert.True(compared >= 200 && multiStage >= 200, $"only {compared} instances had a route, {multiStage} multi-stage: the generator no longer exercises the router");
     }
 
@@ -115,8 +119,25 @@ public sealed class SwarmSimulationTests(ITestOutputHelper output)
         Assert.Equal(24, Partitioner.RecommendStart(Swarm.Large(32), serving[..2], 8, Swarm.Policy, Swarm.Now));
     }
 
-    /// <summary>Every chain of distinct servable nodes from layer 0 to the end, by depth-first search; the least predicted latency, or null.</summary>
-    private static double? BruteForce(Router router, NodeState[] nodes)
+    [Fact]
+    public void ReputationPenalty_TradesALittleLatencyForTrust()
+    {
+        NodeState template = Swarm.Generate(1, 13, ineligibleShare: 0)[0] with { FirstLayer = 0, LastLayer = Swarm.Model.Layers - 1, MemoryBytes = 96L << 30, KvFreeBytes = 8L << 30, PositionsPerSecond = 10 };
+        NodeState fastButDoubtful = template with { Address = $"0x{1:x40}", Reputation = 0.55, RttMs = 10 };
+        NodeState slowerButTrusted = template with { Address = $"0x{2:x40}", Reputation = 0.95, RttMs = 12 };
+
+        Route latencyOnly = new Router(Swarm.Model, Swarm.Policy).Route([fastButDoubtful, slowerButTrusted], Swarm.Job, Swarm.Now)!;
+        Route withTrust = new Router(Swarm.Model, Swarm.Policy with { ReputationPenaltyMs = 10 }).Route([fastButDoubtful, slowerButTrusted], Swarm.Job, Swarm.Now)!;
+
+        Assert.Equal(fastButDoubtful.Address, latencyOnly.Stages.Single().Node.Address);
+        Assert.Equal(slowerButTrusted.Address, withTrust.Stages.Single().Node.Address);
+        Assert.Equal(112, withTrust.PredictedMs, 9);
+    }
+
+    private static double Penalty(SchedulingPolicy policy, NodeState node) => policy.ReputationPenaltyMs * (1 - node.Reputation);
+
+    /// <summary>Every chain of distinct servable nodes from layer 0 to the end, by depth-first search; the least latency plus penalty, or null.</summary>
+    private static double? BruteForce(Router router, SchedulingPolicy policy, NodeState[] nodes)
     {
         NodeState[] servable = [.. nodes.Where(n => router.CanServe(n, Swarm.Job, Swarm.Now))];
         double best = double.PositiveInfinity;
@@ -132,7 +153,7 @@ public sealed class SwarmSimulationTests(ITestOutputHelper output)
             {
                 if (used[i] || servable[i].FirstLayer != boundary) continue;
                 used[i] = true;
-                Extend(servable[i].LastLayer + 1, cost + servable[i].RttMs + LatencyModel.ComputeMs(SmallModel, servable[i], servable[i].SpanLayers));
+                Extend(servable[i].LastLayer + 1, cost + servable[i].RttMs + LatencyModel.ComputeMs(SmallModel, servable[i], servable[i].SpanLayers) + Penalty(policy, servable[i]));
                 used[i] = false;
             }
         }

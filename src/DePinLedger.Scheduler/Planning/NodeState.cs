@@ -69,6 +69,12 @@ public sealed record SchedulingPolicy
     /// <summary>RTT assumed when the coordinator has not measured one [default: 50 ms].</summary>
     public double DefaultRttMs { get; init; } = 50;
 
+    /// <summary>
+    /// Routing cost added per stage for trust: penalty · (1 − reputation) ms, so between two similar routes the more
+    /// reputable wins [default: 0, latency alone; predicted latencies never include it].
+    /// </summary>
+    public double ReputationPenaltyMs { get; init; }
+
     public SchedulingPolicy Validated()
     {
         if (MinStake < 0) throw new ArgumentException($"minimum stake must not be negative, got {MinStake}", nameof(MinStake));
@@ -76,6 +82,7 @@ public sealed record SchedulingPolicy
             throw new ArgumentException($"reputation threshold must be in [0, 1], got {ReputationThreshold}", nameof(ReputationThreshold));
         if (HeartbeatMaxAge <= TimeSpan.Zero) throw new ArgumentException("heartbeat max age must be positive", nameof(HeartbeatMaxAge));
         if (DefaultRttMs < 0 || !double.IsFinite(DefaultRttMs)) throw new ArgumentException($"default RTT must be a finite non-negative number, got {DefaultRttMs}", nameof(DefaultRttMs));
+        if (ReputationPenaltyMs < 0 || !double.IsFinite(ReputationPenaltyMs)) throw new ArgumentException($"reputation penalty must be a finite non-negative number, got {ReputationPenaltyMs}", nameof(ReputationPenaltyMs));
         return this;
     }
 

@@ -31,6 +31,7 @@ public sealed record JobPlan(PlanFailure Failure, Route? Primary, Route? Replica
 /// Routes a job over the nodes that have a span of the model loaded. A worker serves exactly its loaded span, so a route
 /// is a chain of spans [0, a), [a, b), … [z, L) and the step latency is a sum over stages: the shortest path over layer
 /// boundaries, computed by a DP in boundary order (Dijkstra on this DAG), which is exact. O(nodes + layers) per route.
+/// The DP minimizes latency plus the policy's optional per-stage reputation penalty (0 by default).
 /// </summary>
 public sealed class Router(ModelShape model, SchedulingPolicy policy)
 {
@@ -83,6 +84,8 @@ public sealed class Router(ModelShape model, SchedulingPolicy policy)
         private readonly List<NodeState> _servable;
         private readonly int[] _slotOf;
         private readonly double[] _cost;
+        /// <summary>What the DP minimizes: the predicted latency plus the policy's reputation penalty.</summary>
+        private readonly double[] _objective;
         private readonly int[] _end;
         private readonly int[] _bucketStart;
 
@@ -100,6 +103,7 @@ public sealed class Router(ModelShape model, SchedulingPolicy policy)
             for (int b = 0; b < layers; b++) _bucketStart[b + 1] += _bucketStart[b];
             _nodes = new NodeState[servable.Count];
             _cost = new double[servable.Count];
+            _objective = new double[servable.Count];
             _end = new int[servable.Count];
             _slotOf = new int[servable.Count];
             int[] next = _bucketStart[..layers];
@@ -110,6 +114,7 @@ public sealed class Router(ModelShape model, SchedulingPolicy policy)
                 _nodes[slot] = node;
                 _end[slot] = node.LastLayer + 1;
                 _cost[slot] = LatencyModel.StageMs(router._model, node, node.SpanLayers);
+                _objective[slot] = _cost[slot] + router._policy.ReputationPenaltyMs * (1 - node.Reputation);
             }
         }
 
@@ -136,7 +141,7 @@ public sealed class Router(ModelShape model, SchedulingPolicy policy)
                 {
                     if (excluded is not null && excluded[i]) continue;
                     int end = _end[i];
-                    double cost = best[boundary] + _cost[i];
+                    double cost = best[boundary] + _objective[i];
                     if (cost < best[end])
                     {
                         best[end] = cost;
