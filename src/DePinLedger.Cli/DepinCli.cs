@@ -56,6 +56,7 @@ public static class DepinCli
             DevnetCommand.Create(context),
             ConformanceCommand.Create(context),
             DbCommands.Create(context),
+            NodesCommands.Create(context),
         };
         root.WithExamples(
             "depin infer --model stories260K --prompt \"Once upon a time\"",

@@ -444,17 +444,51 @@ namespace DePinLedger.Migrations.Postgres.Migrations
                     b.Property<DateTimeOffset>("At")
                         .HasColumnType("timestamp with time zone");
 
-                    b.Property<int>("LatencyMicros")
+                    b.Property<int>("FirstLayer")
                         .HasColumnType("integer");
+
+                    b.Property<long>("KvBudgetBytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("KvUsedBytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("LastLayer")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("LatencyMicros")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("ModelId")
+                        .IsRequired()
+                        .HasMaxLength(66)
+                        .HasColumnType("character varying(66)");
 
                     b.Property<string>("Node")
                         .IsRequired()
                         .HasMaxLength(42)
                         .HasColumnType("character varying(42)");
 
+                    b.Property<int>("OpenSessions")
+                        .HasColumnType("integer");
+
+                    b.Property<double>("PositionsPerSecond")
+                        .HasColumnType("double precision");
+
+                    b.Property<DateTimeOffset>("ReportedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Signature")
+                        .IsRequired()
+                        .HasMaxLength(132)
+                        .HasColumnType("character varying(132)");
+
                     b.HasKey("Id");
 
                     b.HasIndex("Node", "At");
+
+                    b.HasIndex("Node", "ReportedAt")
+                        .IsUnique();
 
                     b.ToTable("heartbeats", (string)null);
                 });
@@ -473,7 +507,19 @@ namespace DePinLedger.Migrations.Postgres.Migrations
                     b.Property<int>("DisputesLost")
                         .HasColumnType("integer");
 
+                    b.Property<int>("DisputesWon")
+                        .HasColumnType("integer");
+
                     b.Property<int>("LatencyMeanMicros")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("LatencyP50Micros")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("LatencyP95Micros")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("LatencyScorePpm")
                         .HasColumnType("integer");
 
                     b.Property<int>("LatencyStdDevMicros")
@@ -487,7 +533,13 @@ namespace DePinLedger.Migrations.Postgres.Migrations
                     b.Property<int>("ScorePpm")
                         .HasColumnType("integer");
 
+                    b.Property<int>("SlashFactorPpm")
+                        .HasColumnType("integer");
+
                     b.Property<int>("Slashes")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("StakeScorePpm")
                         .HasColumnType("integer");
 
                     b.Property<int>("UptimePpm")

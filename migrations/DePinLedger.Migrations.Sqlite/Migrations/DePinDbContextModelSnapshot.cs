@@ -436,17 +436,51 @@ namespace DePinLedger.Migrations.Sqlite.Migrations
                     b.Property<long>("At")
                         .HasColumnType("INTEGER");
 
-                    b.Property<int>("LatencyMicros")
+                    b.Property<int>("FirstLayer")
                         .HasColumnType("INTEGER");
+
+                    b.Property<long>("KvBudgetBytes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("KvUsedBytes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("LastLayer")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("LatencyMicros")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ModelId")
+                        .IsRequired()
+                        .HasMaxLength(66)
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("Node")
                         .IsRequired()
                         .HasMaxLength(42)
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("OpenSessions")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("PositionsPerSecond")
+                        .HasColumnType("REAL");
+
+                    b.Property<long>("ReportedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Signature")
+                        .IsRequired()
+                        .HasMaxLength(132)
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Id");
 
                     b.HasIndex("Node", "At");
+
+                    b.HasIndex("Node", "ReportedAt")
+                        .IsUnique();
 
                     b.ToTable("heartbeats", (string)null);
                 });
@@ -463,7 +497,19 @@ namespace DePinLedger.Migrations.Sqlite.Migrations
                     b.Property<int>("DisputesLost")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("DisputesWon")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("LatencyMeanMicros")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("LatencyP50Micros")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("LatencyP95Micros")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("LatencyScorePpm")
                         .HasColumnType("INTEGER");
 
                     b.Property<int>("LatencyStdDevMicros")
@@ -477,7 +523,13 @@ namespace DePinLedger.Migrations.Sqlite.Migrations
                     b.Property<int>("ScorePpm")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("SlashFactorPpm")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("Slashes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("StakeScorePpm")
                         .HasColumnType("INTEGER");
 
                     b.Property<int>("UptimePpm")

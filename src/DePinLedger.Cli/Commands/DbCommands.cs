@@ -18,25 +18,49 @@ internal static class DbCommands
         new Command("db", "Create or upgrade the database") { Migrate(context) }
             .WithExamples("depin db migrate", "DEPIN_DATABASE='Host=db;Username=depin;Password=…' depin db migrate --provider postgres");
 
-    private static Command Migrate(CliContext context)
+    /// <summary>The options that pick the database (shared by every verb that opens it).</summary>
+    internal sealed class DatabaseChoice
     {
-        Option<DatabaseProvider> provider = new("--provider")
+        public Option<DatabaseProvider> Provider { get; } = new("--provider")
         {
             Description = "postgres (connection string from --connection-env) or sqlite (the embedded devnet file)",
             DefaultValueFactory = _ => DatabaseProvider.Sqlite,
         };
-        Option<string> file = new("--database") { Description = $"SQLite database file [default: {DefaultSqliteFile}]", HelpName = "FILE" };
-        Option<string> variable = new("--connection-env")
+
+        public Option<string> File { get; } = new("--database") { Description = $"SQLite database file [default: {DefaultSqliteFile}]", HelpName = "FILE" };
+
+        public Option<string> Variable { get; } = new("--connection-env")
         {
             Description = $"Environment variable with the PostgreSQL connection string [default: {ConnectionVariable}]",
             HelpName = "NAME",
         };
-        var command = new Command("migrate", "Apply every pending migration (idempotent)") { provider, file, variable };
+
+        public void AddTo(Command command)
+        {
+            command.Options.Add(Provider);
+            command.Options.Add(File);
+            command.Options.Add(Variable);
+        }
+
+        /// <summary>The chosen database; with <paramref name="mustExist"/>, a SQLite file that is not there is a usage error (opening would create an empty one).</summary>
+        public DatabaseOptions Options(ParseResult parsed, bool mustExist)
+        {
+            if (parsed.GetValue(Provider) == DatabaseProvider.Postgres)
+                return new DatabaseOptions { Provider = DatabaseProvider.Postgres, ConnectionString = PostgresConnection(parsed.GetValue(Variable) ?? ConnectionVariable) };
+            string file = parsed.GetValue(File) ?? DefaultSqliteFile;
+            if (mustExist && !System.IO.File.Exists(file)) throw new UsageException($"database file {file} does not exist (create it with 'depin db migrate --database {file}')");
+            return new DatabaseOptions { Provider = DatabaseProvider.Sqlite, ConnectionString = $"Data Source={file}" };
+        }
+    }
+
+    private static Command Migrate(CliContext context)
+    {
+        var database = new DatabaseChoice();
+        var command = new Command("migrate", "Apply every pending migration (idempotent)");
+        database.AddTo(command);
         command.SetAction(async (parsed, cancellation) =>
         {
-            DatabaseOptions options = parsed.GetValue(provider) == DatabaseProvider.Postgres
-                ? new DatabaseOptions { Provider = DatabaseProvider.Postgres, ConnectionString = PostgresConnection(parsed.GetValue(variable) ?? ConnectionVariable) }
-                : new DatabaseOptions { Provider = DatabaseProvider.Sqlite, ConnectionString = $"Data Source={parsed.GetValue(file) ?? DefaultSqliteFile}" };
+            DatabaseOptions options = database.Options(parsed, mustExist: false);
             await using DePinDbContext db = options.CreateContext();
             string[] pending = [.. await db.Database.GetPendingMigrationsAsync(cancellation)];
             try

@@ -29,4 +29,6 @@ internal static class CliJson
 [JsonSerializable(typeof(ModelInfoReport))]
 [JsonSerializable(typeof(EvalReport))]
 [JsonSerializable(typeof(int[][]))]
+[JsonSerializable(typeof(Commands.NodesCommands.NodesReport))]
+[JsonSerializable(typeof(Commands.NodesCommands.EconomicsReport))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

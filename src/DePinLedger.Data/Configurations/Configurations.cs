@@ -184,7 +184,11 @@ internal sealed class HeartbeatConfiguration : IEntityTypeConfiguration<Heartbea
         b.ToTable("heartbeats");
         b.HasKey(h => h.Id);
         b.Property(h => h.Node).HasMaxLength(Columns.Address);
+        b.Property(h => h.ModelId).HasMaxLength(Columns.Hash);
+        b.Property(h => h.Signature).HasMaxLength(2 + 2 * 65);
         b.HasIndex(h => new { h.Node, h.At });
+        // A signed body is accepted once: the worker's signed time is its sequence number.
+        b.HasIndex(h => new { h.Node, h.ReportedAt }).IsUnique();
     }
 }
 

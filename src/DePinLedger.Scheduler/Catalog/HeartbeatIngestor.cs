@@ -1,0 +1,162 @@
+using System.Globalization;
+using System.Numerics;
+using DePinLedger.Data;
+using DePinLedger.Data.Reputation;
+using DePinLedger.Protocol.Encoding;
+using DePinLedger.Protocol.Receipts;
+using Microsoft.EntityFrameworkCore;
+
+namespace DePinLedger.Scheduler.Catalog;
+
+/// <summary>Why a heartbeat was refused (the gateway maps these to HTTP statuses).</summary>
+public enum HeartbeatRejection
+{
+    None,
+
+    /// <summary>The body is not a well-formed heartbeat.</summary>
+    Malformed,
+
+    /// <summary>The signature header is missing or not 65 bytes of hex, or does not recover.</summary>
+    BadSignature,
+
+    /// <summary>The signature recovers to another address than the body's node.</summary>
+    WrongSigner,
+
+    /// <summary>The node is not registered on-chain (per the indexed database).</summary>
+    UnknownNode,
+
+    /// <summary>The signed time is older than the freshness limit.</summary>
+    Stale,
+
+    /// <summary>The signed time is ahead of the coordinator's clock by more than the allowed skew.</summary>
+    FromTheFuture,
+
+    /// <summary>The node already reported this time or a later one: a replayed or reordered body.</summary>
+    Replay,
+}
+
+/// <summary>The outcome of one ingestion: the stored report, or the reason it was refused and a message for the sender.</summary>
+public sealed record HeartbeatResult(HeartbeatRejection Rejection, string Message, HeartbeatReport? Report)
+{
+    public bool Accepted => Rejection == HeartbeatRejection.None;
+
+    internal static HeartbeatResult Reject(HeartbeatRejection rejection, string message) => new(rejection, message, null);
+}
+
+/// <summary>Freshness limits for heartbeats.</summary>
+public sealed record HeartbeatPolicy
+{
+    /// <summary>Oldest signed time accepted, relative to the coordinator's clock [default: 90 s, as the scheduling freshness].</summary>
+    public TimeSpan MaxAge { get; init; } = TimeSpan.FromSeconds(90);
+
+    /// <summary>How far ahead of the coordinator's clock a signed time may be [default: 30 s of clock skew].</summary>
+    public TimeSpan MaxClockSkew { get; init; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>
+/// Accepts signed heartbeats for the gateway's endpoint: checks the body, recovers the signer of keccak256(body) from
+/// the X-Depin-Signature header, requires it to be the body's node and the node to be registered, refuses stale,
+/// future and replayed times, and stores the report with the RTT the gateway measured (if it did).
+/// </summary>
+public sealed class HeartbeatIngestor(IDbContextFactory<DePinDbContext> database, TimeProvider clock, HeartbeatPolicy policy)
+{
+    public async Task<HeartbeatResult> IngestAsync(ReadOnlyMemory<byte> body, string? signatureHeader, int? measuredRttMicros, CancellationToken cancellationToken)
+    {
+        if (measuredRttMicros is < 0) throw new ArgumentOutOfRangeException(nameof(measuredRttMicros), "a round-trip time cannot be negative");
+        HeartbeatReport report;
+        try
+        {
+            report = HeartbeatReport.Parse(body.Span);
+        }
+        catch (FormatException e)
+        {
+            return HeartbeatResult.Reject(HeartbeatRejection.Malformed, e.Message);
+        }
+        if (!TryParseSignature(signatureHeader, out byte[] signature, out string why)) return HeartbeatResult.Reject(HeartbeatRejection.BadSignature, why);
+
+        string signer;
+        try
+        {
+            signer = AddressText.Normalize(NodeKey.Recover(Keccak.Hash(body.Span), signature));
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or ArithmeticException)
+        {
+            return HeartbeatResult.Reject(HeartbeatRejection.BadSignature, $"the signature does not recover a key: {e.Message}");
+        }
+        if (signer != report.Node) return HeartbeatResult.Reject(HeartbeatRejection.WrongSigner, $"signed by {signer}, not by the node {report.Node}");
+
+        DateTimeOffset now = clock.GetUtcNow();
+        if (report.Time < now - policy.MaxAge) return HeartbeatResult.Reject(HeartbeatRejection.Stale, $"signed at {report.Time:O}, older than {policy.MaxAge.TotalSeconds:F0} s");
+        if (report.Time > now + policy.MaxClockSkew) return HeartbeatResult.Reject(HeartbeatRejection.FromTheFuture, $"signed at {report.Time:O}, ahead of the coordinator's clock ({now:O})");
+
+        await using DePinDbContext db = await database.CreateDbContextAsync(cancellationToken);
+        if (!await db.Nodes.AnyAsync(n => n.Address == report.Node, cancellationToken))
+            return HeartbeatResult.Reject(HeartbeatRejection.UnknownNode, $"node {report.Node} is not registered");
+        DateTimeOffset? latest = await db.Heartbeats.Where(h => h.Node == report.Node).MaxAsync(h => (DateTimeOffset?)h.ReportedAt, cancellationToken);
+        if (latest is { } last && report.Time <= last)
+            return HeartbeatResult.Reject(HeartbeatRejection.Replay, $"node {report.Node} already reported time {last:O}; this body says {report.Time:O}");
+
+        db.Heartbeats.Add(new Heartbeat
+        {
+            Node = report.Node,
+            At = now,
+            LatencyMicros = measuredRttMicros,
+            ReportedAt = report.Time,
+            ModelId = report.ModelId,
+            FirstLayer = report.FirstLayer,
+            LastLayer = report.LastLayer,
+            OpenSessions = report.OpenSessions,
+            KvUsedBytes = report.KvUsedBytes,
+            KvBudgetBytes = report.KvBudgetBytes,
+            PositionsPerSecond = report.PositionsPerSecond,
+            Signature = "0x" + Convert.ToHexStringLower(signature),
+        });
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // Two copies raced past the check above; the unique (node, reported time) index kept one.
+            return HeartbeatResult.Reject(HeartbeatRejection.Replay, $"node {report.Node} already reported time {report.Time:O}");
+        }
+        return new HeartbeatResult(HeartbeatRejection.None, "accepted", report);
+    }
+
+    /// <summary>secp256k1's group order n and n/2: a valid r is in [1, n), a canonical (low) s in [1, n/2], as OpenZeppelin's ECDSA requires.</summary>
+    private static readonly BigInteger CurveOrder = BigInteger.Parse("0FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141", NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+    private static readonly BigInteger HalfCurveOrder = CurveOrder / 2;
+
+    /// <summary>0x and 130 hex digits: r ‖ s ‖ v with r in range, low s and v 27 or 28 (as the worker's NodeKey signs).</summary>
+    private static bool TryParseSignature(string? header, out byte[] signature, out string why)
+    {
+        signature = [];
+        why = "";
+        if (string.IsNullOrEmpty(header))
+        {
+            why = "the X-Depin-Signature header is missing";
+            return false;
+        }
+        ReadOnlySpan<char> hex = header.AsSpan().Trim();
+        if (!hex.StartsWith("0x", StringComparison.OrdinalIgnoreCase) || hex.Length != 2 + 130 || hex[2..].ContainsAnyExcept("0123456789abcdefABCDEF"))
+        {
+            why = "the signature is not 0x and 130 hex digits (65 bytes)";
+            return false;
+        }
+        signature = Convert.FromHexString(hex[2..]);
+        if (signature[64] is not (27 or 28))
+        {
+            why = $"the signature's v is {signature[64]}, not 27 or 28";
+            return false;
+        }
+        var r = new BigInteger(signature.AsSpan(0, 32), isUnsigned: true, isBigEndian: true);
+        var s = new BigInteger(signature.AsSpan(32, 32), isUnsigned: true, isBigEndian: true);
+        // Out-of-range values do not recover a key (Nethereum then returns null); a high s is the malleated twin of a valid one.
+        if (r.IsZero || r >= CurveOrder || s.IsZero || s > HalfCurveOrder)
+        {
+            why = "the signature's r or s is out of range (r must be in [1, n), s in [1, n/2])";
+            return false;
+        }
+        return true;
+    }
+}
