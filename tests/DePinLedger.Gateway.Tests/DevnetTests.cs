@@ -40,6 +40,8 @@ public sealed class DevnetTests
         // The noise lands after block 2 at position 3, so block 3's leaf there (slot 4) is the first to differ.
         Assert.Contains("the replicas DISAGREE from leaf 25 (position 3, slot 4)", output);
         Assert.Contains("│ noise │", output);
+        // The coordinator (SQLite) indexed the six registered nodes from the chain and took their signed heartbeats.
+        Assert.Contains("6 nodes indexed from the chain, 6 reporting signed heartbeats", output);
         // Nothing it started survives it: no anvil with the devnet's flags, no worker with its work folder.
         Assert.DoesNotContain(Processes(), c => c.Contains("--accounts\u000020", StringComparison.Ordinal) || c.Contains("depin-devnet-", StringComparison.Ordinal));
     }

@@ -5,6 +5,7 @@ using DePinLedger.Chain.Clients;
 using DePinLedger.Chain.Deployment;
 using DePinLedger.Chain.Operators;
 using DePinLedger.Chain.Tests.Support;
+using DePinLedger.Data.Tests.Support;
 using DePinLedger.Chain.Transactions;
 using DePinLedger.Gateway.Hosting;
 using DePinLedger.Inference.Import;
@@ -47,6 +48,9 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     public WebApplication Coordinator { get; private set; } = null!;
 
+    /// <summary>The coordinator's database (PostgreSQL from $DEPIN_TEST_POSTGRES): indexer, heartbeats, node list.</summary>
+    public TestDatabase Database { get; private set; } = null!;
+
     public HttpClient Http { get; private set; } = null!;
 
     public async Task InitializeAsync()
@@ -68,7 +72,11 @@ public sealed class GatewayFixture : IAsyncLifetime
         Workers = await Task.WhenAll(starting);
         Route = [new StageRoute(0, 1, [Workers[0].Address]), new StageRoute(2, 3, [Workers[1].Address]), new StageRoute(4, 4, [Workers[2].Address])];
         CheckRoute = [new StageRoute(0, 2, [Workers[3].Address]), new StageRoute(3, 4, [Workers[4].Address])];
-        Coordinator = await StartCoordinatorAsync(new CoordinatorOptions { ServedRoute = Route, CheckRoute = CheckRoute, RequestsPerMinute = 10_000, ModelName = "stories260K" });
+        Database = await TestDatabase.PostgresAsync();
+        Coordinator = await StartCoordinatorAsync(new CoordinatorOptions
+        {
+            ServedRoute = Route, CheckRoute = CheckRoute, RequestsPerMinute = 10_000, ModelName = "stories260K", Database = Database.Options,
+        });
         Http = new HttpClient { BaseAddress = CoordinatorHost.Address(Coordinator), Timeout = TimeSpan.FromSeconds(60) };
     }
 
@@ -85,7 +93,7 @@ public sealed class GatewayFixture : IAsyncLifetime
     public async Task<WebApplication> StartCoordinatorAsync(CoordinatorOptions options)
     {
         TransactionSender submitter = await Chain.SenderAsync(2);
-        return await CoordinatorHost.StartAsync(Model, new CoordinatorChain(submitter.Chain, submitter, Chain.Deployment.JobMarket), options, CancellationToken.None);
+        return await CoordinatorHost.StartAsync(Model, new CoordinatorChain(submitter.Chain, submitter, Chain.Deployment), options, CancellationToken.None);
     }
 
     /// <summary>Registers a model id with stories260K's shape (another id gives a job for "another model").</summary>
@@ -137,6 +145,7 @@ public sealed class GatewayFixture : IAsyncLifetime
         foreach (WorkerProcess worker in Workers) worker.Dispose();
         Node.Dispose();
         CheckNode.Dispose();
+        if (Database is not null) await Database.DisposeAsync();
         if (Chain is not null) await Chain.DisposeAsync();
     }
 }

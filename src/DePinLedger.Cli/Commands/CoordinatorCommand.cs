@@ -11,13 +11,16 @@ namespace DePinLedger.Cli.Commands;
 /// <summary>
 /// <c>depin coordinator</c>: the client-facing host. Accepts jobs paid on-chain with their prompts, runs them through the
 /// configured worker pipelines (replica 0 served and streamed, replica 1 for verified jobs), and submits the signed
-/// results to JobMarket with the keystore account. Prints <c>coordinator listening on URL</c> once it accepts requests.
+/// results to JobMarket with the keystore account. Its database (SQLite file by default, PostgreSQL with --provider
+/// postgres) holds what the indexer follows from the chain and the workers' signed heartbeats (POST /v1/heartbeats),
+/// which GET /v1/nodes reports with reputation. Prints <c>coordinator listening on URL</c> once it accepts requests.
 /// </summary>
 internal static class CoordinatorCommand
 {
     public static Command Create(CliContext context)
     {
         var connection = new ChainConnectionOptions();
+        var database = new DbCommands.DatabaseChoice();
         Option<string> model = CommonOptions.Model();
         Option<string> route = CommonOptions.Text("--route", "Pipeline of replica 0: comma-separated stages A-B=URL[|URL…] (spares after the first URL), covering every layer in order", "STAGES", required: true);
         Option<string> checkRoute = CommonOptions.Text("--check-route", "Pipeline of replica 1 for verified jobs, same form, no worker in common with --route", "STAGES", required: false);
@@ -31,6 +34,7 @@ internal static class CoordinatorCommand
             model, route, checkRoute, port, host, jobs, rate,
         };
         connection.AddTo(command);
+        database.AddTo(command);
         command.SetAction((parsed, cancellation) => ChainCommandSupport.RunAsync(context, async () =>
         {
             IReadOnlyList<StageRoute> served = ParseRoute(parsed.GetRequiredValue(route), "--route");
@@ -46,6 +50,7 @@ internal static class CoordinatorCommand
                 ServedRoute = served,
                 CheckRoute = check,
                 ModelName = Path.GetFileNameWithoutExtension(parsed.GetRequiredValue(model)),
+                Database = database.Options(parsed, mustExist: false),
                 MaxConcurrentJobs = parsed.GetValue(jobs),
                 RequestsPerMinute = parsed.GetValue(rate),
             };
@@ -57,7 +62,7 @@ internal static class CoordinatorCommand
             {
                 throw new UsageException(e.Message);
             }
-            await CoordinatorHost.RunAsync(loaded, new CoordinatorChain(sender.Chain, sender, deployment.JobMarket), options, address =>
+            await CoordinatorHost.RunAsync(loaded, new CoordinatorChain(sender.Chain, sender, deployment), options, address =>
             {
                 context.Out.WriteLine($"coordinator listening on {address} (model {loaded.ModelId}, submitting as {sender.Address})");
                 context.Out.Flush();

@@ -51,6 +51,8 @@ internal static class DevnetCommand
                 await devnet.StartAsync(cancellation);
                 IReadOnlyList<DevnetJob> results = await devnet.RunJobsAsync((_, _) => { }, cancellation);
                 IReadOnlyList<DevnetNode> nodes = await devnet.NodeStakesAsync(cancellation);
+                (int listed, int reporting) = await devnet.CoordinatorNodesAsync(cancellation);
+                Report($"the coordinator's node list (GET /v1/nodes): {listed} nodes indexed from the chain, {reporting} reporting signed heartbeats");
                 Summary(context, results, nodes);
                 if (!parsed.GetValue(exitWhenDone))
                 {

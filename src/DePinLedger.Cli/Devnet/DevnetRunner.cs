@@ -9,6 +9,7 @@ using DePinLedger.Chain.Operators;
 using DePinLedger.Chain.Rpc;
 using DePinLedger.Chain.Transactions;
 using DePinLedger.Chain.Wallet;
+using DePinLedger.Data;
 using DePinLedger.Gateway.Hosting;
 using DePinLedger.Gateway.Jobs;
 using DePinLedger.Inference.Commitments;
@@ -53,6 +54,7 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
     private WebApplication? _coordinator;
     private DeploymentFile _deployment = null!;
     private Uri _rpc = null!;
+    private Uri? _heartbeats;
 
     public Uri? CoordinatorAddress { get; private set; }
 
@@ -79,6 +81,10 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
         TransactionSender owner = await SenderAsync(0, cancellation);
         await RegisterModelAsync(owner, verifier, cancellation);
         Say($"model {settings.Model.ModelId} registered ({settings.Model.Config.Layers} layers)");
+
+        // The coordinator's port is fixed up front so that the workers can send it their heartbeats from the start.
+        int coordinatorPort = ChildProcess.FreePort();
+        _heartbeats = new Uri($"http://127.0.0.1:{coordinatorPort}/v1/heartbeats");
 
         // Six operators (accounts 1-6) each stake one node (keys 101-106); workers 0-2 are replica 0's stages, 3-5 replica 1's.
         (int First, int Last)[] spans = Spans(settings.Model.Config.Layers);
@@ -111,11 +117,13 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
             (settings.Fault ? $" (worker {workers[4]} injects noise)" : ""));
 
         TransactionSender submitter = await SenderAsync(9, cancellation);
-        _coordinator = await CoordinatorHost.StartAsync(settings.Model, new CoordinatorChain(submitter.Chain, submitter, _deployment.JobMarket), new CoordinatorOptions
+        _coordinator = await CoordinatorHost.StartAsync(settings.Model, new CoordinatorChain(submitter.Chain, submitter, _deployment), new CoordinatorOptions
         {
             ServedRoute = [.. spans.Select((s, i) => new StageRoute(s.First, s.Last, [workers[i]]))],
             CheckRoute = [.. spans.Select((s, i) => new StageRoute(s.First, s.Last, [workers[3 + i]]))],
             ModelName = Path.GetFileNameWithoutExtension(settings.ModelArgument),
+            Port = coordinatorPort,
+            Database = new DatabaseOptions { Provider = DatabaseProvider.Sqlite, ConnectionString = $"Data Source={Path.Combine(settings.WorkDirectory, "coordinator.db")};Pooling=False" },
         }, cancellation);
         CoordinatorAddress = CoordinatorHost.Address(_coordinator);
         Say($"coordinator listening on {CoordinatorAddress} (API description at {CoordinatorAddress}scalar)");
@@ -156,6 +164,16 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
         return results;
     }
 
+    /// <summary>How many nodes the coordinator's node list shows, and how many of them sent a fresh heartbeat.</summary>
+    public async Task<(int Listed, int Reporting)> CoordinatorNodesAsync(CancellationToken cancellation)
+    {
+        using var http = new HttpClient { BaseAddress = CoordinatorAddress, Timeout = TimeSpan.FromSeconds(30) };
+        System.Text.Json.JsonElement nodes = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync("/v1/nodes", cancellation)).RootElement;
+        int listed = nodes.GetArrayLength();
+        int reporting = nodes.EnumerateArray().Count(n => n.GetProperty("lastHeartbeatAt").ValueKind == System.Text.Json.JsonValueKind.String);
+        return (listed, reporting);
+    }
+
     /// <summary>Each node's active stake as StakeManager holds it now.</summary>
     public async Task<IReadOnlyList<DevnetNode>> NodeStakesAsync(CancellationToken cancellation)
     {
@@ -187,7 +205,7 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
         return await ChildProcess.StartAsync($"worker {index} ({first}-{last})", file,
             [.. prefix, "worker", "--model", settings.ModelArgument, "--layers", $"{first}-{last}", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
              "--host", "127.0.0.1", "--keystore", keystore, "--passphrase-file", pass, "--trace-dir", Path.Combine(settings.WorkDirectory, $"traces{index}"),
-             "--rpc", _rpc.ToString(), .. fault],
+             "--rpc", _rpc.ToString(), "--heartbeat-url", _heartbeats!.ToString(), "--heartbeat-seconds", "2", .. fault],
             "worker listening on ", TimeSpan.FromSeconds(60), cancellation);
     }
 

@@ -1,8 +1,13 @@
 using System.Threading.RateLimiting;
+using DePinLedger.Chain.Deployment;
 using DePinLedger.Chain.Rpc;
 using DePinLedger.Chain.Transactions;
 using DePinLedger.Gateway.Api;
+using DePinLedger.Data;
 using DePinLedger.Gateway.Jobs;
+using DePinLedger.Indexer.Hosting;
+using DePinLedger.Scheduler;
+using Microsoft.EntityFrameworkCore;
 using DePinLedger.Inference.Model;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -15,8 +20,11 @@ using Scalar.AspNetCore;
 
 namespace DePinLedger.Gateway.Hosting;
 
-/// <summary>What the coordinator talks to on-chain: the connection, the account that submits results, JobMarket.</summary>
-public sealed record CoordinatorChain(ChainConnection Connection, TransactionSender Submitter, string JobMarket);
+/// <summary>What the coordinator talks to on-chain: the connection, the account that submits results, the contracts.</summary>
+public sealed record CoordinatorChain(ChainConnection Connection, TransactionSender Submitter, DeploymentFile Deployment)
+{
+    public string JobMarket => Deployment.JobMarket;
+}
 
 /// <summary>Builds and runs the coordinator (the <c>depin coordinator</c> verb calls this).</summary>
 public static class CoordinatorHost
@@ -67,6 +75,13 @@ public static class CoordinatorHost
         services.AddSingleton(new ResultSubmitter(chain.Submitter, chain.JobMarket));
         services.AddSingleton<JobCoordinator>();
         services.AddHostedService(provider => provider.GetRequiredService<JobCoordinator>());
+        if (options.Database is { } database)
+        {
+            await using (DePinDbContext db = database.CreateContext()) await db.Database.MigrateAsync(cancellation);
+            services.AddDePinDatabase(database);
+            services.AddChainIndexer(chain.Connection.Options, chain.Deployment);
+            services.AddDePinScheduler();
+        }
 
         WebApplication app = builder.Build();
         app.UseExceptionHandler();
@@ -77,6 +92,7 @@ public static class CoordinatorHost
         app.MapHealthChecks("/health");
         app.MapJobs();
         app.MapCompletions();
+        if (options.Database is not null) app.MapNodes();
         await app.StartAsync(cancellation);
         return app;
     }

@@ -1,3 +1,4 @@
+using DePinLedger.Data;
 using DePinLedger.Pipeline;
 
 namespace DePinLedger.Gateway.Hosting;
@@ -18,6 +19,12 @@ public sealed record CoordinatorOptions
 
     /// <summary>The pipeline of replica 1 for verified jobs (no worker in common with the served one); null = verified jobs are refused.</summary>
     public IReadOnlyList<StageRoute>? CheckRoute { get; init; }
+
+    /// <summary>
+    /// The coordinator's database (migrated at start). With one, the coordinator also follows the chain into it (the
+    /// indexer), takes the workers' signed heartbeats and serves the node list; null = neither.
+    /// </summary>
+    public DatabaseOptions? Database { get; init; }
 
     /// <summary>The served model's short name (e.g. stories260K), accepted as <c>model</c> in OpenAI-style requests besides its id.</summary>
     public string? ModelName { get; init; }
