@@ -7,7 +7,7 @@ namespace DePinLedger.Gateway.Tests;
 
 /// <summary>
 /// `depin devnet up --exit-when-done` as a real process: anvil, contracts, six staked workers (one faulty), the
-/// coordinator and a client; every job lands on-chain, the faulty replica's divergence is found at the leaf the fault
+/// coordinator (whose scheduler routes each job from the indexed, heartbeating nodes) and a client; every job lands on-chain, the faulty replica's divergence is found at the leaf the fault
 /// touches, and no process it started is left behind.
 /// </summary>
 [Collection(GatewayCollection.Name)]
@@ -42,6 +42,9 @@ public sealed class DevnetTests
         Assert.Contains("│ noise │", output);
         // The coordinator (SQLite) indexed the six registered nodes from the chain and took their signed heartbeats.
         Assert.Contains("6 nodes indexed from the chain, 6 reporting signed heartbeats", output);
+        // The scheduler routed each job from that catalog; the verified one on two pipelines.
+        Assert.Equal(2, output.Split('\n').Count(l => l.Contains("routed by the scheduler: replica 0 on :", StringComparison.Ordinal)));
+        Assert.Contains(", replica 1 on :", output);
         // Nothing it started survives it: no anvil with the devnet's flags, no worker with its work folder.
         Assert.DoesNotContain(Processes(), c => c.Contains("--accounts\u000020", StringComparison.Ordinal) || c.Contains("depin-devnet-", StringComparison.Ordinal));
     }

@@ -9,8 +9,8 @@ using DePinLedger.Pipeline;
 namespace DePinLedger.Cli.Commands;
 
 /// <summary>
-/// <c>depin coordinator</c>: the client-facing host. Accepts jobs paid on-chain with their prompts, runs them through the
-/// configured worker pipelines (replica 0 served and streamed, replica 1 for verified jobs), and submits the signed
+/// <c>depin coordinator</c>: the client-facing host. Accepts jobs paid on-chain with their prompts, runs them through
+/// worker pipelines (chosen per job by the scheduler from the indexed, heartbeating nodes, or fixed with --route) (replica 0 served and streamed, replica 1 for verified jobs), and submits the signed
 /// results to JobMarket with the keystore account. Its database (SQLite file by default, PostgreSQL with --provider
 /// postgres) holds what the indexer follows from the chain and the workers' signed heartbeats (POST /v1/heartbeats),
 /// which GET /v1/nodes reports with reputation. Prints <c>coordinator listening on URL</c> once it accepts requests.
@@ -22,7 +22,7 @@ internal static class CoordinatorCommand
         var connection = new ChainConnectionOptions();
         var database = new DbCommands.DatabaseChoice();
         Option<string> model = CommonOptions.Model();
-        Option<string> route = CommonOptions.Text("--route", "Pipeline of replica 0: comma-separated stages A-B=URL[|URL…] (spares after the first URL), covering every layer in order", "STAGES", required: true);
+        Option<string> route = CommonOptions.Text("--route", "A fixed pipeline for replica 0: comma-separated stages A-B=URL[|URL…] (spares after the first URL), covering every layer in order [default: the scheduler routes each job]", "STAGES", required: false);
         Option<string> checkRoute = CommonOptions.Text("--check-route", "Pipeline of replica 1 for verified jobs, same form, no worker in common with --route", "STAGES", required: false);
         Option<int> port = CommonOptions.Number("--port", "TCP port (0 = any free port; the bound address is printed)", 0, p => p is < 0 or > 65535 ? "must be 0..65535" : null);
         Option<string> host = new("--host") { Description = "Address to listen on [default: 127.0.0.1]", HelpName = "IP", DefaultValueFactory = _ => "127.0.0.1" };
@@ -37,11 +37,13 @@ internal static class CoordinatorCommand
         database.AddTo(command);
         command.SetAction((parsed, cancellation) => ChainCommandSupport.RunAsync(context, async () =>
         {
-            IReadOnlyList<StageRoute> served = ParseRoute(parsed.GetRequiredValue(route), "--route");
+            IReadOnlyList<StageRoute>? served = parsed.GetValue(route) is { Length: > 0 } fixedRoute ? ParseRoute(fixedRoute, "--route") : null;
             IReadOnlyList<StageRoute>? check = parsed.GetValue(checkRoute) is { Length: > 0 } text ? ParseRoute(text, "--check-route") : null;
+            if (check is not null && served is null) throw new UsageException("--check-route needs --route (without them the scheduler routes every job)");
             IntegerModel loaded = await context.Models.LoadAsync(parsed.GetRequiredValue(model), cancellation);
-            if (served[^1].LastLayer != loaded.Config.Layers - 1)
-                throw new UsageException($"--route ends at layer {served[^1].LastLayer}; the model has layers 0-{loaded.Config.Layers - 1}");
+            foreach ((IReadOnlyList<StageRoute>? stages, string option) in new[] { (served, "--route"), (check, "--check-route") })
+                if (stages is not null && stages[^1].LastLayer != loaded.Config.Layers - 1)
+                    throw new UsageException($"{option} ends at layer {stages[^1].LastLayer}; the model has layers 0-{loaded.Config.Layers - 1}");
             (TransactionSender sender, DeploymentFile deployment) = await connection.ConnectAsync(parsed, unlock: true, cancellation);
             var options = new CoordinatorOptions
             {
@@ -70,6 +72,7 @@ internal static class CoordinatorCommand
             return ExitCodes.Success;
         }));
         return command.WithExamples(
+            "depin coordinator --model stories260K --passphrase-file pass.txt --port 8080",
             "depin coordinator --model stories260K --route 0-1=http://127.0.0.1:7001,2-4=http://127.0.0.1:7002 --passphrase-file pass.txt",
             "depin coordinator --model stories260K --route 0-4=http://127.0.0.1:7001 --check-route 0-4=http://127.0.0.1:7101 --port 8080");
     }

@@ -11,7 +11,7 @@ namespace DePinLedger.Cli.Commands;
 
 /// <summary>
 /// <c>depin devnet up</c>: the whole network on this machine — anvil, the contracts, the model, six staked operators
-/// and their workers (three spans × two replicas, one of replica 1's workers faulty), the coordinator, and a client
+/// and their workers (two per span of three, one faulty), the coordinator (whose scheduler routes each job), and a client
 /// paying for jobs — reported as it happens, then a summary. Ctrl-C (or the end, with --exit-when-done) stops every
 /// process it started.
 /// </summary>
@@ -22,7 +22,7 @@ internal static class DevnetCommand
         Option<string> model = CommonOptions.Text("--model", "Model to serve: a name in $DEPIN_MODELS or a path [default: stories260K]", "MODEL", required: false);
         Option<int> jobs = CommonOptions.Number("--jobs", "Jobs the client pays for (every second one verified on two replicas)", 4, n => CommonOptions.AtLeast(n, 1));
         Option<int> maxTokens = CommonOptions.Number("--max-tokens", "Tokens per job at most", 32, n => CommonOptions.AtLeast(n, 1));
-        Option<bool> noFault = new("--no-fault") { Description = "Run every worker honestly (by default one of replica 1's workers adds noise at position 3)" };
+        Option<bool> noFault = new("--no-fault") { Description = "Run every worker honestly (by default one worker of the middle span adds noise at position 3)" };
         Option<bool> exitWhenDone = new("--exit-when-done") { Description = "Stop everything and exit after the jobs (for scripts and CI)" };
         Option<string> anvil = new("--anvil") { Description = "anvil binary [default: node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil]", HelpName = "FILE" };
         Option<string> artifacts = new("--artifacts") { Description = "forge build output [default: out]", HelpName = "DIR" };
@@ -89,9 +89,9 @@ internal static class DevnetCommand
                 Markup.Escape(Shorten(j.Prompt + j.Text, 60)));
         Render(context.Out, jobTable);
         var nodeTable = new Table().Border(TableBorder.Rounded).Title("nodes")
-            .AddColumn("node").AddColumn("operator").AddColumn("replica").AddColumn("layers").AddColumn("active stake").AddColumn("fault");
+            .AddColumn("node").AddColumn("operator").AddColumn("region").AddColumn("layers").AddColumn("active stake").AddColumn("fault");
         foreach (DevnetNode n in nodes)
-            nodeTable.AddRow(Markup.Escape(n.Node), Markup.Escape(n.Operator), n.Replica.ToString(CultureInfo.InvariantCulture), n.Span,
+            nodeTable.AddRow(Markup.Escape(n.Node), Markup.Escape(n.Operator), n.Region.ToString(CultureInfo.InvariantCulture), n.Span,
                 Markup.Escape(new TokenAmount(n.Stake, TokenAmount.DefaultDecimals).ToString("DPIN")), n.Faulty ? "noise" : "-");
         Render(context.Out, nodeTable);
         if (jobs.Any(j => j.Divergence is not null))

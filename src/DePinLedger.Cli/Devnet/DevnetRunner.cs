@@ -31,12 +31,13 @@ internal sealed record DevnetSettings(IntegerModel Model, string ModelArgument, 
 internal sealed record DevnetJob(Bytes32 JobId, string Prompt, int Replicas, string Status, int Tokens, string Text, string? Divergence, string? Error);
 
 /// <summary>A registered node at the end of the run.</summary>
-internal sealed record DevnetNode(string Node, string Operator, string Span, int Replica, bool Faulty, BigInteger Stake);
+internal sealed record DevnetNode(string Node, string Operator, string Span, ushort Region, bool Faulty, BigInteger Stake);
 
 /// <summary>
 /// The one-machine network: anvil, the contracts, the model registered, six operators each staking one node, six
-/// workers (three spans × two replicas; with <see cref="DevnetSettings.Fault"/> one of replica 1's workers adds noise),
-/// the coordinator in this process, and a client paying for jobs (every second one verified) and streaming them.
+/// workers (two per span of three; with <see cref="DevnetSettings.Fault"/> one of them adds noise), the coordinator in
+/// this process (SQLite; its scheduler routes each job from the indexed, heartbeating nodes), and a client paying for
+/// jobs (every second one verified on two operator-disjoint pipelines) and streaming them.
 /// Everything it starts is stopped when it is disposed.
 /// </summary>
 internal sealed class DevnetRunner(DevnetSettings settings, Action<string> report) : IAsyncDisposable
@@ -86,22 +87,23 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
         int coordinatorPort = ChildProcess.FreePort();
         _heartbeats = new Uri($"http://127.0.0.1:{coordinatorPort}/v1/heartbeats");
 
-        // Six operators (accounts 1-6) each stake one node (keys 101-106); workers 0-2 are replica 0's stages, 3-5 replica 1's.
+        // Six operators (accounts 1-6) each stake one node (keys 101-106), two per span, in two regions (the scheduler
+        // puts a verified job's replicas on other operators, other regions where it can).
         (int First, int Last)[] spans = Spans(settings.Model.Config.Layers);
         var nodes = new List<DevnetNode>();
         var starting = new List<Task<(ChildProcess, string)>>();
         for (int i = 0; i < 6; i++)
         {
             (int first, int last) = spans[i % 3];
-            int replica = i / 3;
+            ushort region = (ushort)(100 + i / 3);
             bool faulty = settings.Fault && i == 4;
             var nodeKey = new NodeKey(_wallet.PrivateKey(101 + i));
             int port = ChildProcess.FreePort();
             await MintAsync(owner, AddressOf(1 + i), 2_000, cancellation);
             NodeOperator op = await NodeOperator.CreateAsync(await SenderAsync(1 + i, cancellation), _deployment, cancellation);
-            await op.RegisterAsync(nodeKey, $"http://127.0.0.1:{port}", new Hardware(4096, 1000, 1000, (ushort)(100 + replica)), null, cancellation);
+            await op.RegisterAsync(nodeKey, $"http://127.0.0.1:{port}", new Hardware(4096, 1000, 1000, region), null, cancellation);
             await op.StakeAsync(nodeKey.Address, 1_000 * Token, false, null, cancellation);
-            nodes.Add(new DevnetNode(nodeKey.Address, op.Operator, $"{first}-{last}", replica, faulty, 1_000 * Token));
+            nodes.Add(new DevnetNode(nodeKey.Address, op.Operator, $"{first}-{last}", region, faulty, 1_000 * Token));
             starting.Add(StartWorkerAsync(i, nodeKey, first, last, port, faulty, cancellation));
         }
         Nodes = nodes;
@@ -113,20 +115,27 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
             _children.Add(child);
             workers.Add(new Uri(ready.Split(' ')[0]));
         }
-        Say($"six workers listening: replica 0 on {string.Join(", ", workers.Take(3))}; replica 1 on {string.Join(", ", workers.Skip(3))}" +
-            (settings.Fault ? $" (worker {workers[4]} injects noise)" : ""));
+        Say($"six workers listening on {string.Join(", ", workers)}" + (settings.Fault ? $" (worker {workers[4]}, layers {spans[1].First}-{spans[1].Last}, injects noise)" : ""));
 
         TransactionSender submitter = await SenderAsync(9, cancellation);
         _coordinator = await CoordinatorHost.StartAsync(settings.Model, new CoordinatorChain(submitter.Chain, submitter, _deployment), new CoordinatorOptions
         {
-            ServedRoute = [.. spans.Select((s, i) => new StageRoute(s.First, s.Last, [workers[i]]))],
-            CheckRoute = [.. spans.Select((s, i) => new StageRoute(s.First, s.Last, [workers[3 + i]]))],
             ModelName = Path.GetFileNameWithoutExtension(settings.ModelArgument),
             Port = coordinatorPort,
             Database = new DatabaseOptions { Provider = DatabaseProvider.Sqlite, ConnectionString = $"Data Source={Path.Combine(settings.WorkDirectory, "coordinator.db")};Pooling=False" },
         }, cancellation);
         CoordinatorAddress = CoordinatorHost.Address(_coordinator);
         Say($"coordinator listening on {CoordinatorAddress} (API description at {CoordinatorAddress}scalar)");
+        // The scheduler routes from the catalog: wait until the indexer has the six nodes and each has sent a heartbeat.
+        var waited = Stopwatch.StartNew();
+        (int listed, int reporting) = (0, 0);
+        while ((listed, reporting) != (6, 6))
+        {
+            if (waited.Elapsed > TimeSpan.FromSeconds(90)) throw new IOException($"the coordinator sees {listed} nodes, {reporting} reporting heartbeats, after {waited.Elapsed.TotalSeconds:F0} s");
+            await Task.Delay(250, cancellation);
+            (listed, reporting) = await CoordinatorNodesAsync(cancellation);
+        }
+        Say("the coordinator indexed the six nodes from the chain and has their signed heartbeats: the scheduler routes every job");
     }
 
     /// <summary>The client (account 10) pays for and streams the jobs, one after another; every second one is verified.</summary>
@@ -151,6 +160,7 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
             using (HttpResponseMessage posted = await http.PostAsJsonAsync("/v1/jobs", new { job_id = jobId.ToString(), prompt }, cancellation))
                 if (!posted.IsSuccessStatusCode) throw new IOException($"the coordinator refused job {jobId}: HTTP {(int)posted.StatusCode} {await posted.Content.ReadAsStringAsync(cancellation)}");
             CoordinatedJob job = coordinator.Find(jobId) ?? throw new IOException($"the coordinator lost job {jobId}");
+            Say($"job {Short(jobId)} routed by the scheduler: replica 0 on {Ports(job.Routes.Served)}" + (job.Routes.Check is { } check ? $", replica 1 on {Ports(check)}" : ""));
             var reader = job.Subscribe();
             await foreach (JobEvent e in reader.ReadAllAsync(cancellation))
                 if (e is TokenEvent t) onText(jobId, t.Text);
@@ -252,6 +262,10 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
         }
         return spans;
     }
+
+    /// <summary>A route as the ports of its workers, e.g. ":41883 → :35741 → :46223" (spares in brackets).</summary>
+    private static string Ports(IReadOnlyList<StageRoute> route) =>
+        string.Join(" → ", route.Select(s => $":{s.Endpoints[0].Port}" + (s.Endpoints.Count > 1 ? $" [{string.Join(", ", s.Endpoints.Skip(1).Select(e => $":{e.Port}"))}]" : "")));
 
     private void Say(string line) => report($"[{_clock.Elapsed.TotalSeconds,6:F1}s] {line}");
 

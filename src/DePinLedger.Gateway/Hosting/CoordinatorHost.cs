@@ -82,6 +82,8 @@ public static class CoordinatorHost
             services.AddChainIndexer(chain.Connection.Options, chain.Deployment);
             services.AddDePinScheduler();
         }
+        if (options.ServedRoute is not null) services.AddSingleton<IRoutePlanner>(new FixedRoutePlanner(options));
+        else services.AddSingleton<IRoutePlanner, SchedulerRoutePlanner>();
 
         WebApplication app = builder.Build();
         app.UseExceptionHandler();

@@ -13,9 +13,10 @@ public sealed record CoordinatorOptions
     public int Port { get; init; }
 
     /// <summary>
-    /// The pipeline of replica 0, the one served to clients. Until the scheduler routes jobs, routes are fixed at start.
+    /// A fixed pipeline for replica 0, the one served to clients; null = the scheduler chooses each job's pipelines from
+    /// the node catalog (which needs <see cref="Database"/>).
     /// </summary>
-    public required IReadOnlyList<StageRoute> ServedRoute { get; init; }
+    public IReadOnlyList<StageRoute>? ServedRoute { get; init; }
 
     /// <summary>The pipeline of replica 1 for verified jobs (no worker in common with the served one); null = verified jobs are refused.</summary>
     public IReadOnlyList<StageRoute>? CheckRoute { get; init; }
@@ -47,7 +48,9 @@ public sealed record CoordinatorOptions
     {
         if (Port is < 0 or > 65535) throw new ArgumentOutOfRangeException(nameof(Port), Port, "a port is 0..65535");
         if (!System.Net.IPAddress.TryParse(Host, out _)) throw new ArgumentException($"the host must be an IP address, got '{Host}'");
-        if (ServedRoute.Count == 0) throw new ArgumentException("the served route has no stages");
+        if (ServedRoute is null && Database is null) throw new ArgumentException("without fixed routes the scheduler routes jobs, which needs a database");
+        if (ServedRoute is { Count: 0 }) throw new ArgumentException("the served route has no stages");
+        if (CheckRoute is not null && ServedRoute is null) throw new ArgumentException("a check route needs a served route");
         if (CheckRoute is { Count: 0 }) throw new ArgumentException("the check route has no stages");
         if (MaxRequestBodyBytes < 1024) throw new ArgumentOutOfRangeException(nameof(MaxRequestBodyBytes), "at least 1 KiB");
         if (RequestsPerMinute < 1) throw new ArgumentOutOfRangeException(nameof(RequestsPerMinute));

@@ -27,7 +27,7 @@ public sealed record FinalEvent(CoordinatedJob Job) : JobEvent;
 /// One job this coordinator runs: the on-chain request, the prompt, the tokens streamed so far, the replicas' results
 /// and the submission. Thread-safe: the runner appends while any number of subscribers read.
 /// </summary>
-public sealed class CoordinatedJob(OnChainJob onChain, string promptText, int[] prompt)
+public sealed class CoordinatedJob(OnChainJob onChain, string promptText, int[] prompt, JobRoutes routes)
 {
     private readonly Lock _lock = new();
     private readonly List<TokenEvent> _tokens = [];
@@ -40,6 +40,9 @@ public sealed class CoordinatedJob(OnChainJob onChain, string promptText, int[] 
     public string PromptText { get; } = promptText;
 
     public IReadOnlyList<int> Prompt { get; } = prompt;
+
+    /// <summary>The pipelines the job runs on.</summary>
+    public JobRoutes Routes { get; } = routes;
 
     public DateTimeOffset AcceptedAt { get; } = DateTimeOffset.UtcNow;
 

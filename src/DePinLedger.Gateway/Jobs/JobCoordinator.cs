@@ -25,11 +25,12 @@ public sealed class JobRefusedException(int status, string title, string detail)
 
 /// <summary>
 /// Accepts jobs that were created and paid on-chain once their prompt matches the on-chain prompt hash, runs them
-/// through the pipelines (replica 0 served and streamed; replica 1 too for a verified job), then submits the signed
+/// through the pipelines the planner chooses (replica 0 served and streamed; replica 1 too for a verified job), then submits the signed
 /// results to JobMarket. Jobs run in the background, at most <see cref="CoordinatorOptions.MaxConcurrentJobs"/> at once.
 /// </summary>
 public sealed class JobCoordinator(
-    IntegerModel model, CoordinatorOptions options, OnChainJobReader chainJobs, ResultSubmitter submitter, ChainIdentity chain, ILogger<JobCoordinator> logger)
+    IntegerModel model, CoordinatorOptions options, OnChainJobReader chainJobs, ResultSubmitter submitter, ChainIdentity chain, IRoutePlanner planner,
+    ILogger<JobCoordinator> logger)
     : BackgroundService
 {
     private readonly ConcurrentDictionary<Bytes32, CoordinatedJob> _jobs = new();
@@ -63,10 +64,9 @@ public sealed class JobCoordinator(
                 $"the prompt's tokens hash to {JobConventions.PromptHash(prompt)}, but job {jobId} committed to {job.Request.PromptHash}");
         if (prompt.Length >= model.Config.SeqLen)
             throw new JobRefusedException(StatusCodes.Status422UnprocessableEntity, "Prompt too long", $"the prompt has {prompt.Length} tokens; the context holds {model.Config.SeqLen}");
-        if (job.Request.Replicas == 2 && options.CheckRoute is null)
-            throw new JobRefusedException(StatusCodes.Status503ServiceUnavailable, "No second pipeline", "this coordinator has no second pipeline for verified (two-replica) jobs");
+        JobRoutes routes = await planner.PlanAsync(job, prompt.Length, cancellation);
 
-        var accepted = new CoordinatedJob(job, promptText, prompt);
+        var accepted = new CoordinatedJob(job, promptText, prompt, routes);
         if (!_jobs.TryAdd(jobId, accepted)) throw new JobRefusedException(StatusCodes.Status409Conflict, "Job already accepted", $"job {jobId} was already posted to this coordinator");
         await _queue.Writer.WriteAsync(accepted, cancellation);
         return accepted;
@@ -117,8 +117,8 @@ public sealed class JobCoordinator(
         try
         {
             IReadOnlyList<PipelineResult> results = request.Replicas == 2
-                ? await RunVerifiedAsync(pipelineJob, OnToken, cancellation)
-                : [await _runner.RunAsync(options.ServedRoute, pipelineJob, OnToken, cancellation)];
+                ? await RunVerifiedAsync(job.Routes, pipelineJob, OnToken, cancellation)
+                : [await _runner.RunAsync(job.Routes.Served, pipelineJob, OnToken, cancellation)];
             job.Computed(results);
             string transaction = await submitter.SubmitAsync(job.Id, results, cancellation);
             job.Submitted(transaction);
@@ -135,9 +135,9 @@ public sealed class JobCoordinator(
         }
     }
 
-    private async Task<IReadOnlyList<PipelineResult>> RunVerifiedAsync(PipelineJob job, Action<int> onToken, CancellationToken cancellation)
+    private async Task<IReadOnlyList<PipelineResult>> RunVerifiedAsync(JobRoutes routes, PipelineJob job, Action<int> onToken, CancellationToken cancellation)
     {
-        (PipelineResult served, PipelineResult check) = await _runner.RunVerifiedAsync(options.ServedRoute, options.CheckRoute!, job, onToken, cancellation);
+        (PipelineResult served, PipelineResult check) = await _runner.RunVerifiedAsync(routes.Served, routes.Check!, job, onToken, cancellation);
         return [served, check];
     }
 }

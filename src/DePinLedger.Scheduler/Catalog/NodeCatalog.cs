@@ -50,6 +50,7 @@ public sealed class NodeCatalog(IDbContextFactory<DePinDbContext> database, Cata
             {
                 Address = node.Address,
                 Operator = node.Operator,
+                Endpoint = node.Endpoint,
                 Region = node.RegionCode,
                 MemoryBytes = (long)node.MemoryMiB << 20,
                 ComputeGops = node.ComputeGops,

@@ -12,6 +12,9 @@ public sealed record NodeState
     /// <summary>The operator account (replicas of a verified job never share one).</summary>
     public required string Operator { get; init; }
 
+    /// <summary>Where the node's worker listens, as registered on-chain (the coordinator calls it there).</summary>
+    public string Endpoint { get; init; } = "";
+
     /// <summary>Region code as registered; 0 = unknown.</summary>
     public ushort Region { get; init; }
 
