@@ -140,6 +140,23 @@ public sealed class JobApiTests(GatewayFixture fixture)
         await limited.StopAsync();
     }
 
+    [Fact]
+    public async Task BeyondTheRetentionLimit_TheOldestFinishedJobIsForgotten()
+    {
+        await using WebApplication small = await fixture.StartCoordinatorAsync(new CoordinatorOptions { ServedRoute = fixture.Route, RetainedJobs = 1 });
+        using var http = new HttpClient { BaseAddress = CoordinatorHost.Address(small) };
+        Bytes32 first = await fixture.CreateJobAsync(9, Prompt, maxTokens: 3), second = await fixture.CreateJobAsync(9, Prompt, maxTokens: 3);
+        foreach (Bytes32 job in (Bytes32[])[first, second])
+        {
+            using HttpResponseMessage posted = await http.PostAsync("/v1/jobs", new StringContent(JsonSerializer.Serialize(new { job_id = job.ToString(), prompt = Prompt }), Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.Accepted, posted.StatusCode);
+            using HttpResponseMessage stream = await http.GetAsync($"/v1/jobs/{job}/stream"); // returns when the job has finished
+        }
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync($"/v1/jobs/{first}")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"/v1/jobs/{second}")).StatusCode);
+        await small.StopAsync();
+    }
+
     private Task<HttpResponseMessage> PostJson(object body) =>
         fixture.Http.PostAsync("/v1/jobs", new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json"));
 

@@ -39,6 +39,9 @@ public sealed record CoordinatorOptions
     /// <summary>Jobs computed at the same time; the rest wait in the queue.</summary>
     public int MaxConcurrentJobs { get; init; } = 4;
 
+    /// <summary>Finished jobs kept in memory for GET /v1/jobs/{id} and their streams; the oldest finished go first.</summary>
+    public int RetainedJobs { get; init; } = 10_000;
+
     /// <summary>Longest prompt accepted, in characters (the token limit is the model's context).</summary>
     public int MaxPromptCharacters { get; init; } = 16 * 1024;
 
@@ -56,5 +59,6 @@ public sealed record CoordinatorOptions
         if (RequestsPerMinute < 1) throw new ArgumentOutOfRangeException(nameof(RequestsPerMinute));
         if (MaxConcurrentJobs < 1) throw new ArgumentOutOfRangeException(nameof(MaxConcurrentJobs));
         if (MaxPromptCharacters < 1) throw new ArgumentOutOfRangeException(nameof(MaxPromptCharacters));
+        if (RetainedJobs < 1) throw new ArgumentOutOfRangeException(nameof(RetainedJobs));
     }
 }

@@ -67,9 +67,19 @@ public sealed class JobCoordinator(
         JobRoutes routes = await planner.PlanAsync(job, prompt.Length, cancellation);
 
         var accepted = new CoordinatedJob(job, promptText, prompt, routes);
+        ForgetOldestFinished();
         if (!_jobs.TryAdd(jobId, accepted)) throw new JobRefusedException(StatusCodes.Status409Conflict, "Job already accepted", $"job {jobId} was already posted to this coordinator");
         await _queue.Writer.WriteAsync(accepted, cancellation);
         return accepted;
+    }
+
+    /// <summary>Keeps memory bounded: beyond the retention limit, the oldest finished jobs are dropped (their results are on-chain).</summary>
+    private void ForgetOldestFinished()
+    {
+        int excess = _jobs.Count - options.RetainedJobs + 1;
+        if (excess <= 0) return;
+        foreach (CoordinatedJob old in _jobs.Values.Where(j => j.Finished).OrderBy(j => j.AcceptedAt).Take(excess).ToList())
+            _jobs.TryRemove(old.Id, out _);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
