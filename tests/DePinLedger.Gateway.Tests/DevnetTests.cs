@@ -26,7 +26,7 @@ public sealed class DevnetTests
             WorkingDirectory = root,
             Environment = { ["DEPIN_MODELS"] = SharedModels.Directory },
         };
-        foreach (string a in (string[])["exec", Path.Combine(AppContext.BaseDirectory, "depin.dll"), "devnet", "up", "--jobs", "2", "--max-tokens", "8", "--exit-when-done"])
+        foreach (string a in (string[])["exec", Path.Combine(AppContext.BaseDirectory, "depin.dll"), "devnet", "up", "--jobs", "2", "--max-tokens", "8", "--load-clients", "3", "--exit-when-done"])
             start.ArgumentList.Add(a);
 
         using Process devnet = Process.Start(start)!;
@@ -45,8 +45,10 @@ public sealed class DevnetTests
         // The scheduler routed each job from that catalog; the verified one on two pipelines.
         Assert.Equal(2, output.Split('\n').Count(l => l.Contains("routed by the scheduler: replica 0 on :", StringComparison.Ordinal)));
         Assert.Contains(", replica 1 on :", output);
+        // The load run: three clients at once through the API, every job completed.
+        Assert.Contains("load: 3/3 completed, 0 errors, 24 tokens", output);
         // Nothing it started survives it: no anvil with the devnet's flags, no worker with its work folder.
-        Assert.DoesNotContain(Processes(), c => c.Contains("--accounts\u000020", StringComparison.Ordinal) || c.Contains("depin-devnet-", StringComparison.Ordinal));
+        Assert.DoesNotContain(Processes(), c => c.Contains("--mnemonic\u0000test test test", StringComparison.Ordinal) || c.Contains("depin-devnet-", StringComparison.Ordinal));
     }
 
     private static IEnumerable<string> Processes()

@@ -23,12 +23,14 @@ internal static class DevnetCommand
         Option<int> jobs = CommonOptions.Number("--jobs", "Jobs the client pays for (every second one verified on two replicas)", 4, n => CommonOptions.AtLeast(n, 1));
         Option<int> maxTokens = CommonOptions.Number("--max-tokens", "Tokens per job at most", 32, n => CommonOptions.AtLeast(n, 1));
         Option<bool> noFault = new("--no-fault") { Description = "Run every worker honestly (by default one worker of the middle span adds noise at position 3)" };
+        Option<int> load = CommonOptions.Number("--load-clients", $"After the jobs, this many clients at once each pay for and stream a job (0 = none, at most {DevnetRunner.MaxLoadClients})", 0,
+            n => n is < 0 or > DevnetRunner.MaxLoadClients ? $"must be 0..{DevnetRunner.MaxLoadClients}, got {n}" : null);
         Option<bool> exitWhenDone = new("--exit-when-done") { Description = "Stop everything and exit after the jobs (for scripts and CI)" };
         Option<string> anvil = new("--anvil") { Description = "anvil binary [default: node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil]", HelpName = "FILE" };
         Option<string> artifacts = new("--artifacts") { Description = "forge build output [default: out]", HelpName = "DIR" };
         var up = new Command("up", "Start anvil, the contracts, staked workers and the coordinator; run jobs as a client; show what happens")
         {
-            model, jobs, maxTokens, noFault, exitWhenDone, anvil, artifacts,
+            model, jobs, maxTokens, load, noFault, exitWhenDone, anvil, artifacts,
         };
         up.SetAction((parsed, cancellation) => RunAsync(context, async () =>
         {
@@ -54,11 +56,13 @@ internal static class DevnetCommand
                 (int listed, int reporting) = await devnet.CoordinatorNodesAsync(cancellation);
                 Report($"the coordinator's node list (GET /v1/nodes): {listed} nodes indexed from the chain, {reporting} reporting signed heartbeats");
                 Summary(context, results, nodes);
+                LoadReport? loadReport = parsed.GetValue(load) is > 0 and int clients ? await devnet.RunLoadAsync(clients, cancellation) : null;
                 if (!parsed.GetValue(exitWhenDone))
                 {
                     Report($"devnet running: RPC {devnet.Rpc}, coordinator {devnet.CoordinatorAddress}; Ctrl-C stops it");
                     await Task.Delay(Timeout.Infinite, cancellation).ContinueWith(_ => { }, TaskScheduler.Default);
                 }
+                if (loadReport is { Errors: > 0 }) return context.Fail(ExitCodes.Failure, $"{loadReport.Errors} of the load run's jobs failed, e.g. {loadReport.FirstError}");
                 return results.All(j => j.Status == "submitted") ? ExitCodes.Success : context.Fail(ExitCodes.Failure, "some jobs failed (see the summary)");
             }
             finally
@@ -75,7 +79,7 @@ internal static class DevnetCommand
         }));
         return new Command("devnet", "A local network in one command: anvil, contracts, staked workers, coordinator, client")
         {
-            up.WithExamples("depin devnet up", "depin devnet up --jobs 6 --exit-when-done"),
+            up.WithExamples("depin devnet up", "depin devnet up --jobs 6 --exit-when-done", "depin devnet up --load-clients 50 --exit-when-done"),
         };
     }
 

@@ -30,6 +30,12 @@ internal sealed record DevnetSettings(IntegerModel Model, string ModelArgument, 
 /// <summary>One job the devnet's client ran.</summary>
 internal sealed record DevnetJob(Bytes32 JobId, string Prompt, int Replicas, string Status, int Tokens, string Text, string? Divergence, string? Error);
 
+/// <summary>What the load run measured.</summary>
+internal sealed record LoadReport(int Clients, int Completed, int Errors, int Tokens, TimeSpan Elapsed, double FirstTokenP50Ms, double FirstTokenP95Ms, string? FirstError)
+{
+    public double TokensPerSecond => Tokens / Elapsed.TotalSeconds;
+}
+
 /// <summary>A registered node at the end of the run.</summary>
 internal sealed record DevnetNode(string Node, string Operator, string Span, ushort Region, bool Faulty, BigInteger Stake);
 
@@ -46,6 +52,11 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
     public const string Mnemonic = "test test test test test test test test test test test junk";
 
     private const string NodePassphrase = "devnet node key";
+
+    /// <summary>Funded accounts: 0 deployer, 1-6 operators, 9 submitter, 10 the client, 20 and up the load clients.</summary>
+    public const int Accounts = 20 + MaxLoadClients;
+
+    public const int MaxLoadClients = 200;
     private static readonly BigInteger Token = BigInteger.Pow(10, 18);
     private static readonly string[] Prompts = ["Once upon a time", "The little dog", "Lily wanted to", "One day, a cat", "Tom and Sue went", "The sun was"];
 
@@ -67,7 +78,9 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
     {
         int anvilPort = ChildProcess.FreePort();
         (ChildProcess anvil, _) = await ChildProcess.StartAsync("anvil", settings.Anvil,
-            ["--host", "127.0.0.1", "--port", anvilPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--accounts", "20", "--mnemonic", Mnemonic],
+            ["--host", "127.0.0.1", "--port", anvilPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--accounts", Accounts.ToString(System.Globalization.CultureInfo.InvariantCulture), "--mnemonic", Mnemonic,
+             // Transactions mine at once, and an empty block follows every second, so the indexer's confirmations arrive while nobody sends.
+             "--block-time", "1", "--mixed-mining"],
             "Listening on ", TimeSpan.FromSeconds(30), cancellation);
         _children.Add(anvil);
         _rpc = new Uri($"http://127.0.0.1:{anvilPort}");
@@ -122,6 +135,8 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
         {
             ModelName = Path.GetFileNameWithoutExtension(settings.ModelArgument),
             Port = coordinatorPort,
+            // Every devnet client is 127.0.0.1: the per-address limit would throttle the load run, not an abuser.
+            RequestsPerMinute = 1_000_000,
             Database = new DatabaseOptions { Provider = DatabaseProvider.Sqlite, ConnectionString = $"Data Source={Path.Combine(settings.WorkDirectory, "coordinator.db")};Pooling=False" },
         }, cancellation);
         CoordinatorAddress = CoordinatorHost.Address(_coordinator);
@@ -132,7 +147,7 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
         while ((listed, reporting) != (6, 6))
         {
             if (waited.Elapsed > TimeSpan.FromSeconds(90)) throw new IOException($"the coordinator sees {listed} nodes, {reporting} reporting heartbeats, after {waited.Elapsed.TotalSeconds:F0} s");
-            await Task.Delay(250, cancellation);
+            await Task.Delay(500, cancellation);
             (listed, reporting) = await CoordinatorNodesAsync(cancellation);
         }
         Say("the coordinator indexed the six nodes from the chain and has their signed heartbeats: the scheduler routes every job");
@@ -174,12 +189,85 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
         return results;
     }
 
-    /// <summary>How many nodes the coordinator's node list shows, and how many of them sent a fresh heartbeat.</summary>
+    /// <summary>
+    /// The load run: <paramref name="clients"/> clients at once (accounts 20 and up), each paying for one job, posting it
+    /// and streaming it through the API; time to first token from the POST, tokens per second over the whole run.
+    /// </summary>
+    public async Task<LoadReport> RunLoadAsync(int clients, CancellationToken cancellation)
+    {
+        if (clients is < 1 or > MaxLoadClients) throw new ArgumentOutOfRangeException(nameof(clients), $"1..{MaxLoadClients} load clients");
+        TransactionSender owner = await SenderAsync(0, cancellation);
+        var paid = new List<(Bytes32 JobId, string Prompt)>();
+        for (int c = 0; c < clients; c++)
+        {
+            await MintAsync(owner, AddressOf(20 + c), 10, cancellation);
+            string prompt = Prompts[c % Prompts.Length];
+            int[] tokens = settings.Model.Tokenizer.Encode(prompt, bos: true, eos: false);
+            var request = new JobRequest(new Bytes32(settings.Model.ModelId.AsSpan()), JobConventions.PromptHash(tokens), (uint)settings.MaxTokens, 0, JobRequest.Q16One,
+                (ulong)c, 1, Token, (ulong)DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds(), new Bytes32(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
+            (Bytes32 jobId, _) = await new JobClient(await SenderAsync(20 + c, cancellation), _deployment).CreateAsync(request, null, cancellation);
+            paid.Add((jobId, prompt));
+        }
+        Say($"load: {clients} clients paid for one job each; posting and streaming them all at once");
+        using var http = new HttpClient { BaseAddress = CoordinatorAddress, Timeout = TimeSpan.FromMinutes(10) };
+        var clock = Stopwatch.StartNew();
+        (double? FirstTokenMs, int Tokens, string? Error)[] outcomes = await Task.WhenAll(paid.Select(p => OneClientAsync(http, p.JobId, p.Prompt, cancellation)));
+        TimeSpan elapsed = clock.Elapsed;
+        double[] ttft = [.. outcomes.Where(o => o.FirstTokenMs is not null).Select(o => o.FirstTokenMs!.Value).Order()];
+        var report = new LoadReport(clients, outcomes.Count(o => o.Error is null), outcomes.Count(o => o.Error is not null), outcomes.Sum(o => o.Tokens), elapsed,
+            Percentile(ttft, 0.50), Percentile(ttft, 0.95), outcomes.Select(o => o.Error).OfType<string>().FirstOrDefault());
+        Say($"load: {report.Completed}/{clients} completed, {report.Errors} errors, {report.Tokens} tokens in {elapsed.TotalSeconds:F1} s = {report.TokensPerSecond:F1} tok/s; " +
+            $"time to first token p50 {report.FirstTokenP50Ms:F0} ms, p95 {report.FirstTokenP95Ms:F0} ms");
+        return report;
+    }
+
+    private static async Task<(double? FirstTokenMs, int Tokens, string? Error)> OneClientAsync(HttpClient http, Bytes32 jobId, string prompt, CancellationToken cancellation)
+    {
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            using (HttpResponseMessage posted = await http.PostAsJsonAsync("/v1/jobs", new { job_id = jobId.ToString(), prompt }, cancellation))
+                if (!posted.IsSuccessStatusCode) return (null, 0, $"POST: HTTP {(int)posted.StatusCode}");
+            using HttpResponseMessage response = await http.GetAsync($"/v1/jobs/{jobId}/stream", HttpCompletionOption.ResponseHeadersRead, cancellation);
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellation));
+            double? first = null;
+            int tokens = 0;
+            string name = "";
+            while (await reader.ReadLineAsync(cancellation) is { } line)
+            {
+                if (line.StartsWith("event: ", StringComparison.Ordinal)) name = line[7..];
+                else if (line.StartsWith("data: ", StringComparison.Ordinal) && name == "token")
+                {
+                    first ??= clock.Elapsed.TotalMilliseconds;
+                    tokens++;
+                }
+                else if (line.StartsWith("data: ", StringComparison.Ordinal) && name == "failed") return (first, tokens, $"job {jobId} failed");
+            }
+            return (first, tokens, null);
+        }
+        catch (HttpRequestException e)
+        {
+            return (null, 0, e.Message);
+        }
+    }
+
+    private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+
+    /// <summary>How many staked nodes the coordinator's node list shows, and how many of them sent a heartbeat.</summary>
     public async Task<(int Listed, int Reporting)> CoordinatorNodesAsync(CancellationToken cancellation)
     {
         using var http = new HttpClient { BaseAddress = CoordinatorAddress, Timeout = TimeSpan.FromSeconds(30) };
-        System.Text.Json.JsonElement nodes = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync("/v1/nodes", cancellation)).RootElement;
-        int listed = nodes.GetArrayLength();
+        System.Text.Json.JsonElement nodes;
+        try
+        {
+            nodes = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync("/v1/nodes", cancellation)).RootElement;
+        }
+        catch (HttpRequestException e)
+        {
+            throw new IOException($"the coordinator's node list failed: {e.Message}", e);
+        }
+        // Listed once its stake is indexed too (registration and stake are two transactions; the indexer may be between them).
+        int listed = nodes.EnumerateArray().Count(n => n.GetProperty("activeStake").GetDecimal() > 0);
         int reporting = nodes.EnumerateArray().Count(n => n.GetProperty("lastHeartbeatAt").ValueKind == System.Text.Json.JsonValueKind.String);
         return (listed, reporting);
     }

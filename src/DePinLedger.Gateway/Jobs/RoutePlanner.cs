@@ -47,7 +47,8 @@ public sealed class SchedulerRoutePlanner(NodeCatalog catalog, SchedulingPolicy 
         JobPlan plan = router.Plan(nodes, shape, job.Request.Replicas == 2, now);
         if (!plan.Succeeded)
             throw new JobRefusedException(StatusCodes.Status503ServiceUnavailable, "No route",
-                $"the scheduler found no {(plan.Failure == PlanFailure.NoDisjointReplica ? "second pipeline on other operators" : "pipeline")} for job {job.JobId} among {nodes.Count} nodes ({plan.Failure})");
+                $"the scheduler found no {(plan.Failure == PlanFailure.NoDisjointReplica ? "second pipeline on other operators" : "pipeline")} for job {job.JobId} among {nodes.Count} nodes ({plan.Failure}); " +
+                string.Join("; ", nodes.Select(n => $"{n.Address} {Why(n, router, shape, now)}")));
         var servedOperators = plan.Primary!.Stages.Select(s => s.Node.Operator).ToHashSet(StringComparer.Ordinal);
         var checkOperators = plan.Replica?.Stages.Select(s => s.Node.Operator).ToHashSet(StringComparer.Ordinal) ?? [];
         return new JobRoutes(
@@ -61,6 +62,18 @@ public sealed class SchedulerRoutePlanner(NodeCatalog catalog, SchedulingPolicy 
                 .Where(n => n.Address != stage.Node.Address && n.FirstLayer == stage.FirstLayer && n.LastLayer == stage.LastLayer
                     && !otherReplica.Contains(n.Operator) && router.CanServe(n, shape, now) && IsHttp(n.Endpoint))
                 .Select(Endpoint)]))];
+
+    /// <summary>Why a node can or cannot take a stage, for the refusal message (operators read it to fix their node).</summary>
+    private string Why(NodeState node, Router router, JobShape shape, DateTimeOffset now) =>
+        router.CanServe(node, shape, now) ? $"ok (layers {node.FirstLayer}-{node.LastLayer}, operator {node.Operator})"
+        : node.Slashed ? "slashed"
+        : node.Frozen ? "frozen"
+        : node.ActiveStake < policy.MinStake || node.ActiveStake <= 0 ? "stake below the minimum"
+        : node.HeartbeatAt is not { } at ? "no heartbeat"
+        : now - at > policy.HeartbeatMaxAge ? $"heartbeat {(now - at).TotalSeconds:F0} s old"
+        : node.Reputation < policy.ReputationThreshold ? $"reputation {node.Reputation:F2} below {policy.ReputationThreshold:F2}"
+        : !node.HasSpan ? "serves no span"
+        : $"cannot fit the job (layers {node.FirstLayer}-{node.LastLayer}, {node.MemoryBytes >> 20} MiB, {node.KvFreeBytes >> 20} MiB KV free, {node.PositionsPerSecond:F0} positions/s)";
 
     private static bool IsHttp(string endpoint) => Uri.TryCreate(endpoint, UriKind.Absolute, out Uri? url) && url.Scheme is "http" or "https";
 
