@@ -28,5 +28,6 @@ internal static class CliJson
 [JsonSerializable(typeof(ModelReport))]
 [JsonSerializable(typeof(ModelInfoReport))]
 [JsonSerializable(typeof(EvalReport))]
+[JsonSerializable(typeof(GgufExportReport))]
 [JsonSerializable(typeof(int[][]))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;
