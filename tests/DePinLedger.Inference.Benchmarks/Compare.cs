@@ -27,7 +27,7 @@ internal static class Compare
     private const string GreedyPrompt = "Once upon a time";
 
     /// <summary>Each speed figure is the best of this many measured runs (the machine may be shared).</summary>
-    private const int Repeats = 3;
+    private const int Repeats = 5;
 
     public static int Run(string modelsDirectory, string jsonPath, string ggufDirectory, int decodeTokens, int threads)
     {
@@ -85,6 +85,13 @@ internal static class Compare
         Console.WriteLine();
         Console.WriteLine($"roofline (110M, {threads} threads): memory-read bandwidth {bandwidth / 1e9:F2} GB/s, {weightBytes / 1e6:F1} MB of weights per token → {roofline:F1} tok/s; " +
             $"our decode {untraced.DecodeTokensPerSecond:F1} tok/s = {untraced.DecodeTokensPerSecond / roofline:P0} of it (trace off), {traced.DecodeTokensPerSecond / roofline:P0} (trace on)");
+        // llama.cpp reads Q8_0 blocks (34 bytes per 32 weights) of the same matrices (the embedding only by row, as ours).
+        ModelConfig sc = synthetic.Config;
+        long matrixWeights = (long)sc.Layers * (2L * sc.Dim * sc.Dim + 2L * sc.KvDim * sc.Dim + 3L * sc.HiddenDim * sc.Dim) + (long)sc.VocabSize * sc.Dim;
+        long llamaBytes = matrixWeights / GgufWriter.Q8BlockSize * GgufWriter.Q8BlockBytes;
+        double llamaRoofline = bandwidth / llamaBytes;
+        Console.WriteLine($"llama.cpp (110M, {threads} threads): {llamaBytes / 1e6:F1} MB of Q8_0 weights per token → roofline {llamaRoofline:F1} tok/s; " +
+            $"its decode {syntheticRow.LlamaCpp.DecodeTokensPerSecond:F1} tok/s = {syntheticRow.LlamaCpp.DecodeTokensPerSecond / llamaRoofline:P0} of it");
         Console.WriteLine($"trace recording (110M decode, {threads} threads): on {traced.DecodeTokensPerSecond:F1} tok/s, off {untraced.DecodeTokensPerSecond:F1} tok/s → overhead {traceOverhead:P1}");
         foreach (var (what, where) in ElsewhereRows) Console.WriteLine($"{what}: not measured by this harness; see {where}");
         Console.WriteLine($"harness wall time {wall.Elapsed.TotalSeconds:F0} s (single runs on a shared machine are noisy; each figure is the best of {Repeats})");
@@ -126,6 +133,8 @@ internal static class Compare
                 roofline_tokens_per_second = roofline,
                 decode_trace_off_vs_roofline = untraced.DecodeTokensPerSecond / roofline,
                 decode_trace_on_vs_roofline = traced.DecodeTokensPerSecond / roofline,
+                llama_cpp_weight_bytes_per_token = llamaBytes,
+                llama_cpp_decode_vs_its_roofline = syntheticRow.LlamaCpp.DecodeTokensPerSecond / llamaRoofline,
             },
             trace = new { on_tokens_per_second = traced.DecodeTokensPerSecond, off_tokens_per_second = untraced.DecodeTokensPerSecond, overhead = traceOverhead },
             elsewhere = ElsewhereRows.Select(e => new { row = e.What, see = e.Where }),
@@ -144,7 +153,7 @@ internal static class Compare
     /// <summary>Section 4 of the benchmark issue: measured by other harnesses or not landed yet.</summary>
     private static readonly (string What, string Where)[] ElsewhereRows =
     [
-        ("3-stage loopback pipeline vs single process", "README (Performance); no number yet"),
+        ("3-stage loopback pipeline vs single process", "tests/DePinLedger.Pipeline.Benchmarks (no number in the README yet)"),
         ("indexer events/s", "README (Performance): tests/DePinLedger.Indexer.Benchmarks"),
         ("gas of the main calls and of a full dispute", "contracts/GAS.md and contracts/GAS-VERIFIER.md"),
         ("scheduler plan time at 10k nodes", "README; the scheduler has not landed"),
