@@ -43,10 +43,13 @@ internal static class Compare
         string storiesF32 = Export(stories, tok512, GgmlType.F32, Path.Combine(ggufDirectory, "stories260K-f32.gguf"));
         string storiesQ8 = Export(stories, tok512, GgmlType.Q8_0, Path.Combine(ggufDirectory, "stories260K-q8_0.gguf"));
 
-        GreedyCheck greedy = CheckGreedy(stories, storiesModel, storiesF32, storiesQ8, threads);
+        // The integer model's own weights, dequantized: llama.cpp's float arithmetic on exactly what our engine multiplies by.
+        string storiesDequantized = Export(GgufExporter.Dequantize(storiesModel), tok512, GgmlType.F32, Path.Combine(ggufDirectory, "stories260K-int8-dequantized-f32.gguf"));
+        GreedyCheck greedy = CheckGreedy(stories, storiesModel, storiesF32, storiesQ8, storiesDequantized, threads);
         Console.WriteLine($"llama.cpp runs: {greedy.LlamaCppSystemInfo}");
         Console.WriteLine($"greedy \"{GreedyPrompt}\" on stories260K, first {greedy.Compared} tokens: llama.cpp F32 matches the float reference on {greedy.LlamaCppF32Leading} leading tokens, " +
-            $"llama.cpp Q8_0 on {greedy.LlamaCppQ8Leading}, our integer engine on {greedy.OursLeading}");
+            $"llama.cpp Q8_0 on {greedy.LlamaCppQ8Leading}, our integer engine on {greedy.OursLeading}; " +
+            $"llama.cpp on the integer model's dequantized weights matches our integer engine on {greedy.DequantizedVsOursLeading}");
         Console.WriteLine($"  float reference: {tok512.DecodeAll(greedy.FloatTokens)}");
         Console.WriteLine($"  llama.cpp F32:   {tok512.DecodeAll(greedy.LlamaCppF32Tokens)}");
 
@@ -71,7 +74,14 @@ internal static class Compare
         rows.Add(syntheticRow);
         Roofline.Row traced = syntheticTraced!, untraced = syntheticRow.Ours;
         // One thread as well: no hand-offs between threads, so the least disturbed by other load on a shared machine.
-        if (threads > 1) rows.Add(Speed("synthetic-110M", "GGUF Q8_0", synthetic, syntheticQ8, 1, decodeTokens).Row);
+        Roofline.Row? singleTraced = null;
+        if (threads > 1)
+        {
+            var (singleRow, traced1) = Speed("synthetic-110M", "GGUF Q8_0", synthetic, syntheticQ8, 1, decodeTokens, withTrace: true);
+            rows.Add(singleRow);
+            singleTraced = traced1;
+        }
+        double? singleTraceOverhead = singleTraced is null ? null : rows[^1].Ours.DecodeTokensPerSecond / singleTraced.DecodeTokensPerSecond - 1;
         double traceOverhead = untraced.DecodeTokensPerSecond / traced.DecodeTokensPerSecond - 1;
 
         Console.WriteLine();
@@ -93,6 +103,8 @@ internal static class Compare
         Console.WriteLine($"llama.cpp (110M, {threads} threads): {llamaBytes / 1e6:F1} MB of Q8_0 weights per token → roofline {llamaRoofline:F1} tok/s; " +
             $"its decode {syntheticRow.LlamaCpp.DecodeTokensPerSecond:F1} tok/s = {syntheticRow.LlamaCpp.DecodeTokensPerSecond / llamaRoofline:P0} of it");
         Console.WriteLine($"trace recording (110M decode, {threads} threads): on {traced.DecodeTokensPerSecond:F1} tok/s, off {untraced.DecodeTokensPerSecond:F1} tok/s → overhead {traceOverhead:P1}");
+        if (singleTraced is not null)
+            Console.WriteLine($"trace recording (110M decode, 1 thread): on {singleTraced.DecodeTokensPerSecond:F1} tok/s, off {rows[^1].Ours.DecodeTokensPerSecond:F1} tok/s → overhead {singleTraceOverhead:P1}");
         foreach (var (what, where) in ElsewhereRows) Console.WriteLine($"{what}: not measured by this harness; see {where}");
         Console.WriteLine($"harness wall time {wall.Elapsed.TotalSeconds:F0} s (single runs on a shared machine are noisy; each figure is the best of {Repeats})");
 
@@ -109,6 +121,7 @@ internal static class Compare
                 llama_cpp_f32_leading_matches = greedy.LlamaCppF32Leading,
                 llama_cpp_q8_0_leading_matches = greedy.LlamaCppQ8Leading,
                 ours_integer_leading_matches = greedy.OursLeading,
+                llama_cpp_on_dequantized_int8_vs_ours_leading_matches = greedy.DequantizedVsOursLeading,
                 float_reference_tokens = greedy.FloatTokens,
                 llama_cpp_f32_tokens = greedy.LlamaCppF32Tokens,
             },
@@ -136,7 +149,14 @@ internal static class Compare
                 llama_cpp_weight_bytes_per_token = llamaBytes,
                 llama_cpp_decode_vs_its_roofline = syntheticRow.LlamaCpp.DecodeTokensPerSecond / llamaRoofline,
             },
-            trace = new { on_tokens_per_second = traced.DecodeTokensPerSecond, off_tokens_per_second = untraced.DecodeTokensPerSecond, overhead = traceOverhead },
+            trace = new
+            {
+                on_tokens_per_second = traced.DecodeTokensPerSecond,
+                off_tokens_per_second = untraced.DecodeTokensPerSecond,
+                overhead = traceOverhead,
+                one_thread_on_tokens_per_second = singleTraced?.DecodeTokensPerSecond,
+                one_thread_overhead = singleTraceOverhead,
+            },
             elsewhere = ElsewhereRows.Select(e => new { row = e.What, see = e.Where }),
             wall_seconds = wall.Elapsed.TotalSeconds,
         };
@@ -167,7 +187,7 @@ internal static class Compare
     }
 
     private sealed record GreedyCheck(
-        int Compared, int LlamaCppF32Leading, int LlamaCppQ8Leading, int OursLeading,
+        int Compared, int LlamaCppF32Leading, int LlamaCppQ8Leading, int OursLeading, int DequantizedVsOursLeading,
         IReadOnlyList<int> FloatTokens, IReadOnlyList<int> LlamaCppF32Tokens, string LlamaCppSystemInfo);
 
     private static string Export(LlamaCheckpoint checkpoint, Tokenizer tokenizer, GgmlType type, string path)
@@ -180,18 +200,20 @@ internal static class Compare
     }
 
     /// <summary>Greedy tokens of the float reference, llama.cpp (F32 and Q8_0) and our integer engine, and how many lead alike.</summary>
-    private static GreedyCheck CheckGreedy(LlamaCheckpoint stories, IntegerModel model, string f32Path, string q8Path, int threads)
+    private static GreedyCheck CheckGreedy(LlamaCheckpoint stories, IntegerModel model, string f32Path, string q8Path, string dequantizedPath, int threads)
     {
         int[] prompt = model.Tokenizer.Encode(GreedyPrompt, bos: true, eos: false);
         IReadOnlyList<int> reference = FloatTransformer.Greedy(stories, prompt, GreedyCheckTokens);
         int n = reference.Count;
-        IReadOnlyList<int> f32, q8;
+        IReadOnlyList<int> f32, q8, dequantized;
         using (var llama = new LlamaCpp(f32Path, threads, prompt.Length + n)) f32 = llama.Greedy(prompt, n).Tokens;
         using (var llama = new LlamaCpp(q8Path, threads, prompt.Length + n)) q8 = llama.Greedy(prompt, n).Tokens;
+        using (var llama = new LlamaCpp(dequantizedPath, threads, prompt.Length + n)) dequantized = llama.Greedy(prompt, n).Tokens;
         IReadOnlyList<int> ours;
         using (var generator = new Generator(model, prompt.Length + n, options: new EngineOptions { Threads = threads }))
             ours = generator.Generate(prompt, n, SamplingParams.Greedy).OutputTokens;
-        return new GreedyCheck(n, Leading(reference, f32), Leading(reference, q8), Leading(reference, ours), reference, f32, LlamaCpp.SystemInfo());
+        return new GreedyCheck(n, Leading(reference, f32), Leading(reference, q8), Leading(reference, ours), Leading(ours, dequantized),
+            reference, f32, LlamaCpp.SystemInfo());
     }
 
     private static int Leading(IReadOnlyList<int> expected, IReadOnlyList<int> actual)
