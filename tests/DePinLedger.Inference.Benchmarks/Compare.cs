@@ -59,30 +59,11 @@ internal static class Compare
             Speed("stories260K", "GGUF Q8_0", storiesModel, storiesQ8, threads, 256).Row,
         };
 
-        // The ~110M synthetic model: export its float weights as Q8_0, then quantize the same floats for our engine.
-        var build = Stopwatch.StartNew();
-        var (checkpoint, tokenizer) = SyntheticModel.Create(Roofline.Synthetic110M, seed: 1);
-        string syntheticQ8 = Export(checkpoint, tokenizer, GgmlType.Q8_0, Path.Combine(ggufDirectory, "synthetic-110M-q8_0.gguf"));
-        IntegerModel synthetic = ModelImporter.Import(checkpoint, tokenizer);
-        checkpoint = null;
-        GC.Collect();
-        Console.WriteLine($"synthetic 110M-shape model built, exported and quantized in {build.Elapsed.TotalSeconds:F1} s ({synthetic.Config.ParameterCount / 1e6:F1}M parameters)");
-        long weightBytes = Roofline.WeightBytesPerToken(synthetic);
-        double bandwidth = MemoryBandwidth.MeasureBytesPerSecond(threads);
-        double roofline = bandwidth / weightBytes;
-        var (syntheticRow, syntheticTraced) = Speed("synthetic-110M", "GGUF Q8_0", synthetic, syntheticQ8, threads, decodeTokens, withTrace: true);
-        rows.Add(syntheticRow);
-        Roofline.Row traced = syntheticTraced!, untraced = syntheticRow.Ours;
-        // One thread as well: no hand-offs between threads, so the least disturbed by other load on a shared machine.
-        Roofline.Row? singleTraced = null;
-        if (threads > 1)
-        {
-            var (singleRow, traced1) = Speed("synthetic-110M", "GGUF Q8_0", synthetic, syntheticQ8, 1, decodeTokens, withTrace: true);
-            rows.Add(singleRow);
-            singleTraced = traced1;
-        }
-        double? singleTraceOverhead = singleTraced is null ? null : rows[^1].Ours.DecodeTokensPerSecond / singleTraced.DecodeTokensPerSecond - 1;
-        double traceOverhead = untraced.DecodeTokensPerSecond / traced.DecodeTokensPerSecond - 1;
+        Synthetic110M synthetic = MeasureSynthetic(ggufDirectory, threads, decodeTokens);
+        rows.Add(synthetic.Row);
+        if (synthetic.Single is not null) rows.Add(synthetic.Single);
+        Roofline.Row traced = synthetic.Traced, untraced = synthetic.Row.Ours;
+        double roofline = synthetic.RooflineTokensPerSecond, llamaRoofline = synthetic.LlamaCppRooflineTokensPerSecond;
 
         Console.WriteLine();
         Console.WriteLine($"{"model",-15} {"llama.cpp file",-14} {"threads",7} {"prompt",6} {"tokens",6} {"prefill tok/s ours | llama.cpp | ratio",40} {"decode tok/s ours | llama.cpp | ratio",40}");
@@ -93,18 +74,13 @@ internal static class Compare
                 $"{$"{r.Ours.DecodeTokensPerSecond,9:F1} | {r.LlamaCpp.DecodeTokensPerSecond,9:F1} | {r.DecodeRatio,5:F2}",40}");
         }
         Console.WriteLine();
-        Console.WriteLine($"roofline (110M, {threads} threads): memory-read bandwidth {bandwidth / 1e9:F2} GB/s, {weightBytes / 1e6:F1} MB of weights per token → {roofline:F1} tok/s; " +
+        Console.WriteLine($"roofline (110M, {threads} threads): memory-read bandwidth {synthetic.Bandwidth / 1e9:F2} GB/s, {synthetic.WeightBytes / 1e6:F1} MB of weights per token → {roofline:F1} tok/s; " +
             $"our decode {untraced.DecodeTokensPerSecond:F1} tok/s = {untraced.DecodeTokensPerSecond / roofline:P0} of it (trace off), {traced.DecodeTokensPerSecond / roofline:P0} (trace on)");
-        // llama.cpp reads Q8_0 blocks (34 bytes per 32 weights) of the same matrices (the embedding only by row, as ours).
-        ModelConfig sc = synthetic.Config;
-        long matrixWeights = (long)sc.Layers * (2L * sc.Dim * sc.Dim + 2L * sc.KvDim * sc.Dim + 3L * sc.HiddenDim * sc.Dim) + (long)sc.VocabSize * sc.Dim;
-        long llamaBytes = matrixWeights / GgufWriter.Q8BlockSize * GgufWriter.Q8BlockBytes;
-        double llamaRoofline = bandwidth / llamaBytes;
-        Console.WriteLine($"llama.cpp (110M, {threads} threads): {llamaBytes / 1e6:F1} MB of Q8_0 weights per token → roofline {llamaRoofline:F1} tok/s; " +
-            $"its decode {syntheticRow.LlamaCpp.DecodeTokensPerSecond:F1} tok/s = {syntheticRow.LlamaCpp.DecodeTokensPerSecond / llamaRoofline:P0} of it");
-        Console.WriteLine($"trace recording (110M decode, {threads} threads): on {traced.DecodeTokensPerSecond:F1} tok/s, off {untraced.DecodeTokensPerSecond:F1} tok/s → overhead {traceOverhead:P1}");
-        if (singleTraced is not null)
-            Console.WriteLine($"trace recording (110M decode, 1 thread): on {singleTraced.DecodeTokensPerSecond:F1} tok/s, off {rows[^1].Ours.DecodeTokensPerSecond:F1} tok/s → overhead {singleTraceOverhead:P1}");
+        Console.WriteLine($"llama.cpp (110M, {threads} threads): {synthetic.LlamaCppWeightBytes / 1e6:F1} MB of Q8_0 weights per token → roofline {llamaRoofline:F1} tok/s; " +
+            $"its decode {synthetic.Row.LlamaCpp.DecodeTokensPerSecond:F1} tok/s = {synthetic.Row.LlamaCpp.DecodeTokensPerSecond / llamaRoofline:P0} of it");
+        Console.WriteLine($"trace recording (110M decode, {threads} threads): on {traced.DecodeTokensPerSecond:F1} tok/s, off {untraced.DecodeTokensPerSecond:F1} tok/s → overhead {synthetic.TraceOverhead:P1}");
+        if (synthetic.Single is not null)
+            Console.WriteLine($"trace recording (110M decode, 1 thread): on {synthetic.SingleTraced!.DecodeTokensPerSecond:F1} tok/s, off {synthetic.Single.Ours.DecodeTokensPerSecond:F1} tok/s → overhead {synthetic.SingleTraceOverhead:P1}");
         foreach (var (what, where) in ElsewhereRows) Console.WriteLine($"{what}: not measured by this harness; see {where}");
         Console.WriteLine($"harness wall time {wall.Elapsed.TotalSeconds:F0} s (single runs on a shared machine are noisy; each figure is the best of {Repeats})");
 
@@ -141,21 +117,21 @@ internal static class Compare
             }),
             roofline = new
             {
-                bandwidth_bytes_per_second = bandwidth,
-                weight_bytes_per_token = weightBytes,
+                bandwidth_bytes_per_second = synthetic.Bandwidth,
+                weight_bytes_per_token = synthetic.WeightBytes,
                 roofline_tokens_per_second = roofline,
                 decode_trace_off_vs_roofline = untraced.DecodeTokensPerSecond / roofline,
                 decode_trace_on_vs_roofline = traced.DecodeTokensPerSecond / roofline,
-                llama_cpp_weight_bytes_per_token = llamaBytes,
-                llama_cpp_decode_vs_its_roofline = syntheticRow.LlamaCpp.DecodeTokensPerSecond / llamaRoofline,
+                llama_cpp_weight_bytes_per_token = synthetic.LlamaCppWeightBytes,
+                llama_cpp_decode_vs_its_roofline = synthetic.Row.LlamaCpp.DecodeTokensPerSecond / llamaRoofline,
             },
             trace = new
             {
                 on_tokens_per_second = traced.DecodeTokensPerSecond,
                 off_tokens_per_second = untraced.DecodeTokensPerSecond,
-                overhead = traceOverhead,
-                one_thread_on_tokens_per_second = singleTraced?.DecodeTokensPerSecond,
-                one_thread_overhead = singleTraceOverhead,
+                overhead = synthetic.TraceOverhead,
+                one_thread_on_tokens_per_second = synthetic.SingleTraced?.DecodeTokensPerSecond,
+                one_thread_overhead = synthetic.SingleTraceOverhead,
             },
             elsewhere = ElsewhereRows.Select(e => new { row = e.What, see = e.Where }),
             wall_seconds = wall.Elapsed.TotalSeconds,
@@ -189,6 +165,45 @@ internal static class Compare
     private sealed record GreedyCheck(
         int Compared, int LlamaCppF32Leading, int LlamaCppQ8Leading, int OursLeading, int DequantizedVsOursLeading,
         IReadOnlyList<int> FloatTokens, IReadOnlyList<int> LlamaCppF32Tokens, string LlamaCppSystemInfo);
+
+    /// <summary>The ~110M rows, the memory roofline and the trace cost, all from one model in one run.</summary>
+    private sealed record Synthetic110M(
+        CompareRow Row, Roofline.Row Traced, CompareRow? Single, Roofline.Row? SingleTraced, double Bandwidth, long WeightBytes, long LlamaCppWeightBytes)
+    {
+        public double RooflineTokensPerSecond => Bandwidth / WeightBytes;
+
+        public double LlamaCppRooflineTokensPerSecond => Bandwidth / LlamaCppWeightBytes;
+
+        public double TraceOverhead => Row.Ours.DecodeTokensPerSecond / Traced.DecodeTokensPerSecond - 1;
+
+        public double? SingleTraceOverhead => Single is null ? null : Single.Ours.DecodeTokensPerSecond / SingleTraced!.DecodeTokensPerSecond - 1;
+    }
+
+    /// <summary>
+    /// Builds the seeded ~110M model, exports its floats as GGUF Q8_0 and quantizes the same floats for our engine;
+    /// measures bandwidth, then both engines at <paramref name="threads"/> (trace off and on) and at one thread.
+    /// </summary>
+    private static Synthetic110M MeasureSynthetic(string ggufDirectory, int threads, int decodeTokens)
+    {
+        var build = Stopwatch.StartNew();
+        var (checkpoint, tokenizer) = SyntheticModel.Create(Roofline.Synthetic110M, seed: 1);
+        string gguf = Export(checkpoint, tokenizer, GgmlType.Q8_0, Path.Combine(ggufDirectory, "synthetic-110M-q8_0.gguf"));
+        IntegerModel model = ModelImporter.Import(checkpoint, tokenizer);
+        checkpoint = null;
+        GC.Collect();
+        Console.WriteLine($"synthetic 110M-shape model built, exported and quantized in {build.Elapsed.TotalSeconds:F1} s ({model.Config.ParameterCount / 1e6:F1}M parameters)");
+
+        double bandwidth = MemoryBandwidth.MeasureBytesPerSecond(threads);
+        var (row, traced) = Speed("synthetic-110M", "GGUF Q8_0", model, gguf, threads, decodeTokens, withTrace: true);
+        // One thread as well: no hand-offs between threads, so the least disturbed by other load on a shared machine.
+        var (single, singleTraced) = threads > 1 ? Speed("synthetic-110M", "GGUF Q8_0", model, gguf, 1, decodeTokens, withTrace: true) : default;
+
+        // llama.cpp reads Q8_0 blocks (34 bytes per 32 weights) of the same matrices (the embedding only by row, as ours).
+        ModelConfig c = model.Config;
+        long matrixWeights = (long)c.Layers * (2L * c.Dim * c.Dim + 2L * c.KvDim * c.Dim + 3L * c.HiddenDim * c.Dim) + (long)c.VocabSize * c.Dim;
+        long llamaBytes = matrixWeights / GgufWriter.Q8BlockSize * GgufWriter.Q8BlockBytes;
+        return new Synthetic110M(row, traced!, single, singleTraced, bandwidth, Roofline.WeightBytesPerToken(model), llamaBytes);
+    }
 
     private static string Export(LlamaCheckpoint checkpoint, Tokenizer tokenizer, GgmlType type, string path)
     {
