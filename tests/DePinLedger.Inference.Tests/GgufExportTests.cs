@@ -187,6 +187,31 @@ public class GgufExportTests
     }
 
     [Fact]
+    public void Source_CheckpointGivesFloats_ModelFileGivesDequantizedWeights()
+    {
+        var (weights, tokenizer, dequantized) = GgufExporter.Source(ModelResolver.FromPath(SharedModels.Stories260K));
+        Assert.False(dequantized);
+        Assert.Equal(LlamaCheckpoint.Read(SharedModels.Stories260K).Wq, weights.Wq);
+        Assert.Equal(512, tokenizer.VocabSize);
+
+        var (checkpoint, synthetic) = SyntheticModel.Create(Tiny, seed: 10);
+        IntegerModel model = ModelImporter.Import(checkpoint, synthetic);
+        string path = Path.Combine(Path.GetTempPath(), $"gguf-source-{Guid.NewGuid():N}.dplm");
+        try
+        {
+            ModelFile.Write(model, path);
+            var (fromFile, fileTokenizer, fromFileDequantized) = GgufExporter.Source(ModelResolver.FromPath(path));
+            Assert.True(fromFileDequantized);
+            Assert.Equal(GgufExporter.Dequantize(model).W2, fromFile.W2);
+            Assert.Equal(300, fileTokenizer.VocabSize);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void Export_TokenizerOfAnotherSize_Throws()
     {
         var (checkpoint, _) = SyntheticModel.Create(Tiny, seed: 7);

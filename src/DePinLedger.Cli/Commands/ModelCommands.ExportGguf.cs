@@ -2,7 +2,6 @@ using System.CommandLine;
 using DePinLedger.Cli.CommandLine;
 using DePinLedger.Cli.Output;
 using DePinLedger.Inference.Import;
-using DePinLedger.Inference.Tokenization;
 
 namespace DePinLedger.Cli.Commands;
 
@@ -41,23 +40,12 @@ internal static partial class ModelCommands
     public static async Task<int> RunExportGgufAsync(CliContext context, ExportGgufSettings settings, CancellationToken cancellation)
     {
         ModelSource source = await context.Models.LocateAsync(settings.Model, cancellation);
-        LlamaCheckpoint weights;
-        Tokenizer tokenizer;
-        string origin;
-        if (source.IsCheckpoint)
-        {
-            weights = LlamaCheckpoint.Read(source.Path);
-            tokenizer = TokenizerFile.Read(source.TokenizerPath!, weights.Config.VocabSize);
-            origin = "float32 weights of the llama2.c checkpoint";
-        }
-        else
-        {
-            var model = source.Load();
-            weights = GgufExporter.Dequantize(model);
-            tokenizer = model.Tokenizer;
-            origin = "int8 weights of the model file, dequantized (level × row scale)";
+        var (weights, tokenizer, dequantized) = GgufExporter.Source(source);
+        string origin = dequantized
+            ? "int8 weights of the model file, dequantized (level × row scale)"
+            : "float32 weights of the llama2.c checkpoint";
+        if (dequantized)
             context.Error.WriteLine($"{CliContext.Name}: note: {source.Path} is an imported int8 model file; exporting its dequantized weights, not the original floats");
-        }
 
         GgmlType type = settings.Type == "q8_0" ? GgmlType.Q8_0 : GgmlType.F32;
         // Written to a partial file first, so that a failure never leaves a truncated GGUF under the requested name.

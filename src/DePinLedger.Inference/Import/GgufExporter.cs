@@ -107,6 +107,22 @@ public static class GgufExporter
     }
 
     /// <summary>
+    /// What to export for a resolved MODEL: a llama2.c checkpoint's float weights and tokenizer, or, for a model
+    /// file (which keeps no floats), its int8 weights dequantized by <see cref="Dequantize"/> (<c>Dequantized</c> true).
+    /// </summary>
+    public static (LlamaCheckpoint Weights, Tokenizer Tokenizer, bool Dequantized) Source(ModelSource source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (source.TokenizerPath is { } tokenizerPath)
+        {
+            LlamaCheckpoint checkpoint = LlamaCheckpoint.Read(source.Path);
+            return (checkpoint, TokenizerFile.Read(tokenizerPath, checkpoint.Config.VocabSize), false);
+        }
+        IntegerModel model = source.Load();
+        return (Dequantize(model), model.Tokenizer, true);
+    }
+
+    /// <summary>
     /// The float weights an integer model stands for: W[r,c] = q[r,c] · M[r] · 32767 / 2^48 (SPEC.md §3) and
     /// gains g / 2^16. This is NOT the checkpoint the model was imported from (quantization lost that), but
     /// exactly the weights the integer engine multiplies by, up to float32 rounding of each product.
