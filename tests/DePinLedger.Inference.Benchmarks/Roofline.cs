@@ -14,6 +14,12 @@ namespace DePinLedger.Inference.Benchmarks;
 /// </summary>
 internal static class Roofline
 {
+    /// <summary>The ~110M-parameter Llama shape (dim 768, 12 layers, hidden 2048, vocab 32000, separate classifier).</summary>
+    public static LlamaConfig Synthetic110M { get; } = new(768, 2048, 12, 12, 12, 32000, 1024, SharedClassifier: false);
+
+    /// <summary>The prompt every speed row encodes with the model's own tokenizer.</summary>
+    public const string PromptText = "Once upon a time, there was a little girl who loved to play outside";
+
     public static int Run(string? modelsDirectory, string jsonPath, int decodeTokens, int cores)
     {
         var rows = new List<Row>();
@@ -27,7 +33,7 @@ internal static class Roofline
         }
 
         var watch = Stopwatch.StartNew();
-        var (checkpoint, tokenizer) = SyntheticModel.Create(new LlamaConfig(768, 2048, 12, 12, 12, 32000, 1024, SharedClassifier: false), seed: 1);
+        var (checkpoint, tokenizer) = SyntheticModel.Create(Synthetic110M, seed: 1);
         IntegerModel synthetic = ModelImporter.Import(checkpoint, tokenizer);
         checkpoint = null;
         GC.Collect();
@@ -68,15 +74,15 @@ internal static class Roofline
     }
 
     /// <summary>int8 weights and row multipliers of every matrix a decode step reads.</summary>
-    private static long WeightBytesPerToken(IntegerModel model) =>
+    public static long WeightBytesPerToken(IntegerModel model) =>
         model.Layers.Sum(l => l.Wq.ByteSize + l.Wk.ByteSize + l.Wv.ByteSize + l.Wo.ByteSize + l.W1.ByteSize + l.W2.ByteSize + l.W3.ByteSize)
         + model.Classifier.ByteSize;
 
-    private sealed record Row(string Model, int Threads, bool Trace, int PromptTokens, int DecodedTokens, double PrefillTokensPerSecond, double DecodeTokensPerSecond);
+    public sealed record Row(string Model, int Threads, bool Trace, int PromptTokens, int DecodedTokens, double PrefillTokensPerSecond, double DecodeTokensPerSecond);
 
-    private static Row Decode(string name, IntegerModel model, int threads, int decodeTokens, bool trace)
+    public static Row Decode(string name, IntegerModel model, int threads, int decodeTokens, bool trace)
     {
-        int[] prompt = model.Tokenizer.Encode("Once upon a time, there was a little girl who loved to play outside", bos: true, eos: false);
+        int[] prompt = model.Tokenizer.Encode(PromptText, bos: true, eos: false);
         var options = new EngineOptions { Threads = threads };
         using var generator = new Generator(model, Math.Min(model.Config.SeqLen, prompt.Length + decodeTokens), options: options);
         TraceRecorder? recorder = trace ? generator.NewTrace() : null;

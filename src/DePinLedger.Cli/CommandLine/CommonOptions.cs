@@ -16,6 +16,17 @@ internal static class CommonOptions
 
     public static Option<string> Model() => Text("--model", ModelHelp, "MODEL", required: true);
 
+    /// <summary>MODEL as a positional argument (<c>depin model info MODEL</c>), which must not be empty.</summary>
+    public static Argument<string> ModelArgument()
+    {
+        var model = new Argument<string>("MODEL") { Description = ModelHelp };
+        model.Validators.Add(result =>
+        {
+            if (result.Tokens.Count == 1 && result.Tokens[0].Value.Length == 0) result.AddError("the MODEL argument must not be empty");
+        });
+        return model;
+    }
+
     public static Option<int> Threads() => Number("--threads", "Threads for the matrix products (the output does not depend on it)", DefaultThreads, CheckThreads);
 
     public static Option<bool> Json(string description) => new("--json") { Description = description };

@@ -10,11 +10,7 @@ internal static partial class ModelCommands
 {
     private static Command Info(CliContext context)
     {
-        var model = new Argument<string>("MODEL") { Description = CommonOptions.ModelHelp };
-        model.Validators.Add(result =>
-        {
-            if (result.Tokens.Count == 1 && result.Tokens[0].Value.Length == 0) result.AddError("MODEL must not be empty");
-        });
+        Argument<string> model = CommonOptions.ModelArgument();
         Option<bool> json = CommonOptions.Json("Print the dimensions, sizes, model id and weights root as one JSON object");
         var command = new Command("info", "Show a model's dimensions, parameter count, file size, model id and weights root") { model, json };
         command.SetAction((parsed, cancellation) => RunInfoAsync(context, new InfoSettings(parsed.GetRequiredValue(model), parsed.GetValue(json)), cancellation));

@@ -5,19 +5,21 @@ using DePinLedger.Inference.Model;
 
 namespace DePinLedger.Cli.Commands;
 
-/// <summary><c>depin model …</c>: import, inspect, evaluate and synthesize models. One partial file per verb.</summary>
+/// <summary><c>depin model …</c>: import, inspect, evaluate, synthesize and export models. One partial file per verb.</summary>
 internal static partial class ModelCommands
 {
     public static Command Create(CliContext context) =>
-        new Command("model", "Import, inspect, evaluate and synthesize models")
+        new Command("model", "Import, inspect, evaluate, synthesize and export models")
         {
             Import(context),
             Info(context),
             Eval(context),
             Synth(context),
+            ExportGguf(context),
         }.WithExamples(
             "depin model import --checkpoint stories260K.bin --tokenizer tok512.bin --out stories260K.dplm",
-            "depin model info stories260K.dplm");
+            "depin model info stories260K.dplm",
+            "depin model export-gguf stories260K --out stories260K.gguf --type q8_0");
 
     /// <summary>The model's identity and size, as import and synth print them.</summary>
     private static void WriteWritten(CliContext context, IntegerModel model, string path, bool json)

@@ -15,6 +15,15 @@ internal sealed record EvalSettings(string Model, string? TextFile, string? Toke
     public int Threads { get; init; } = CommonOptions.DefaultThreads;
 }
 
+/// <summary><c>depin model export-gguf</c>: <see cref="Type"/> is one of <see cref="Types"/>.</summary>
+internal sealed record ExportGgufSettings(string Model, string Out, string Type, bool Json)
+{
+    /// <summary>The source weights exactly, so that llama.cpp and the float reference can be compared token for token.</summary>
+    public const string DefaultType = "f32";
+
+    public static readonly string[] Types = ["f32", "q8_0"];
+}
+
 /// <summary><c>depin model synth</c>: a seeded random model; the defaults are the ~110M-parameter Llama shape of the speed benchmark.</summary>
 internal sealed record SynthSettings(string Out)
 {

@@ -28,6 +28,7 @@ internal static class CliJson
 [JsonSerializable(typeof(ModelReport))]
 [JsonSerializable(typeof(ModelInfoReport))]
 [JsonSerializable(typeof(EvalReport))]
+[JsonSerializable(typeof(GgufExportReport))]
 [JsonSerializable(typeof(int[][]))]
 [JsonSerializable(typeof(Commands.NodesCommands.NodesReport))]
 [JsonSerializable(typeof(Commands.NodesCommands.EconomicsReport))]

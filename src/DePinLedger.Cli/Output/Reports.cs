@@ -41,6 +41,17 @@ internal sealed record ModelInfoReport(
     long FileBytes,               // the file MODEL resolved to
     long ModelBytes);             // the model-file serialization, which the model id hashes
 
+/// <summary>What <c>depin model export-gguf --json</c> prints.</summary>
+internal sealed record GgufExportReport(
+    string Source,                // the file MODEL resolved to
+    string Weights,               // float checkpoint weights, or an int8 model file's dequantized weights
+    string Type,                  // f32 or q8_0, as asked
+    int Tensors,
+    int Q8Tensors,                // stored as Q8_0; the rest are float32
+    IReadOnlyList<string> KeptF32, // matrices asked for as q8_0 but kept float32 (rows not a multiple of 32)
+    string Out,
+    long Bytes);
+
 /// <summary>What <c>depin model eval</c> prints.</summary>
 internal sealed record EvalReport(
     string ModelId,
