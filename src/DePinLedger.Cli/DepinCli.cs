@@ -53,6 +53,7 @@ public static class DepinCli
             WorkerCommand.Create(context),
             ConformanceCommand.Create(context),
             DbCommands.Create(context),
+            AuditCommands.Create(context),
         };
         root.WithExamples(
             "depin infer --model stories260K --prompt \"Once upon a time\"",
