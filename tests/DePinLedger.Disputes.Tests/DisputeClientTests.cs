@@ -1,0 +1,146 @@
+using System.Numerics;
+using DePinLedger.Chain.Contracts.Game;
+using DePinLedger.Chain.Tests.Support;
+using DePinLedger.Chain.Transactions;
+using DePinLedger.Disputes.Client;
+using DePinLedger.Disputes.Tests.Support;
+using DePinLedger.Disputes.Traces;
+using DePinLedger.Inference.Tests;
+using Xunit.Abstractions;
+
+namespace DePinLedger.Disputes.Tests;
+
+/// <summary>
+/// Whole fast-path disputes on anvil with the real contracts and the real stories260K model: a replica with a fault
+/// inside one stage is disputed by <see cref="DisputeClient"/>; the chain must show that stage's node slashed and the
+/// dispute decided for the honest side; the auditor (the built <c>depin</c>) must agree.
+/// </summary>
+public sealed class DisputeClientTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private AnvilChain _anvil = null!;
+
+    public async Task InitializeAsync() => _anvil = await AnvilChain.StartAsync();
+
+    public async Task DisposeAsync() => await _anvil.DisposeAsync();
+
+    [Fact]
+    public async Task BlockFault_InSecondStage_SlashesThatStagesNode_AndAuditAgrees()
+    {
+        // Block 3 (slot 4, owned by replica 0's second stage, dev node 2) at a generated position.
+        DisputeScenario s = await DisputeScenario.StartAsync(_anvil, faultyReplica: 0, new TraceFault(new TracePoint(6, 4)));
+
+        DisputeResult result = await PlayAsync(s);
+
+        Assert.Equal(new TracePoint(6, 4), result.Step.At);
+        Assert.True(result.Step.FirstWrong);
+        Assert.False(result.Step.SecondWrong);
+        Assert.Equal(0, result.DefenderReplica);
+        Assert.Equal(DisputeOutcome.ChallengerWon, result.Outcome);
+        await AssertSlashedAsync(s, result, slashed: DisputeScenario.Replica0Nodes[1], spared: [DisputeScenario.Replica0Nodes[0], DisputeScenario.Replica1Node]);
+        await AssertAuditAgreesAsync(s, result, "ChallengerWon");
+    }
+
+    [Fact]
+    public async Task EmbeddingFault_InOtherReplica_SlashesItsNode_DefenderWins()
+    {
+        // Replica 1 (one stage, dev node 3) embeds a wrong vector at a prompt position; the analysis finds replica 1
+        // wrong and disputes it, naming replica 0.
+        DisputeScenario s = await DisputeScenario.StartAsync(_anvil, faultyReplica: 1, new TraceFault(new TracePoint(2, 0)));
+
+        DisputeResult result = await PlayAsync(s);
+
+        Assert.Equal(new TracePoint(2, 0), result.Step.At);
+        Assert.False(result.Step.FirstWrong);
+        Assert.True(result.Step.SecondWrong);
+        Assert.Equal(1, result.DefenderReplica);
+        Assert.Equal(DisputeOutcome.ChallengerWon, result.Outcome);
+        await AssertSlashedAsync(s, result, slashed: DisputeScenario.Replica1Node, spared: DisputeScenario.Replica0Nodes);
+        await AssertAuditAgreesAsync(s, result, "ChallengerWon");
+    }
+
+    [Fact]
+    public async Task HeadFault_AtFirstSampledToken_SlashesLastStage()
+    {
+        // The head of the last prompt position samples the wrong token: replica 0's last stage (dev node 2) lied.
+        DisputeScenario s = await DisputeScenario.StartAsync(_anvil, faultyReplica: 0, new TraceFault(new TracePoint(DisputeScenario.Model.Tokenizer.Encode("Once upon a time", true, false).Length - 1, DisputeScenario.Model.Config.Layers + 1)));
+
+        DisputeResult result = await PlayAsync(s);
+
+        Assert.Equal(DisputeOutcome.ChallengerWon, result.Outcome);
+        await AssertSlashedAsync(s, result, slashed: DisputeScenario.Replica0Nodes[1], spared: [DisputeScenario.Replica0Nodes[0], DisputeScenario.Replica1Node]);
+        await AssertAuditAgreesAsync(s, result, "ChallengerWon");
+    }
+
+    [Fact]
+    public async Task ChallengerStalls_AfterOpening_ResolvedByTimeoutForTheDefender()
+    {
+        DisputeScenario s = await DisputeScenario.StartAsync(_anvil, faultyReplica: 0, new TraceFault(new TracePoint(1, 2)));
+        DisputeClient client = new(await _anvil.SenderAsync(DisputeScenario.Challenger), _anvil.Deployment);
+        await _anvil.MintAsync(AnvilChain.DevAddress(DisputeScenario.Challenger), 1_000);
+        (BigInteger id, _) = await client.OpenAsync(s.JobId, s.Replicas[0], s.Replicas[1], default);
+
+        Assert.Null(await client.ResolveIfTimedOutAsync(id, s.Replicas[0].Stages, s.Replicas[1].Stages, default));
+        DisputeInfo info = await client.GetAsync(id, default);
+        await _anvil.WarpAsync(TimeSpan.FromSeconds((double)(info.Deadline - info.OpenedAt) + 1));
+        DisputeMove? resolved = await client.ResolveIfTimedOutAsync(id, s.Replicas[0].Stages, s.Replicas[1].Stages, default);
+
+        Assert.NotNull(resolved);
+        info = await client.GetAsync(id, default);
+        Assert.Equal(DisputeOutcome.DefenderWon, (DisputeOutcome)info.Outcome);
+        Assert.Equal(DisputePhase.Resolved, (DisputePhase)info.Phase);
+        Assert.Equal(1_000 * DisputeScenario.Token, await s.ActiveStakeAsync(DisputeScenario.Replica0Nodes[1]));
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => client.GetAsync(id + 1, default));
+        Assert.Contains("does not exist", ex.Message);
+    }
+
+    private async Task<DisputeResult> PlayAsync(DisputeScenario s)
+    {
+        await _anvil.MintAsync(AnvilChain.DevAddress(DisputeScenario.Challenger), 1_000);
+        TransactionSender challenger = await _anvil.SenderAsync(DisputeScenario.Challenger);
+        var client = new DisputeClient(challenger, _anvil.Deployment);
+        using EngineTrace agreed = s.Recompute();
+        DisputeResult result = await client.DisputeAsync(s.Case, agreed, DisputeScenario.Openings, default);
+        foreach (DisputeMove move in result.Moves) output.WriteLine($"{move.Name}: {move.GasUsed} gas");
+        output.WriteLine($"dispute {result.DisputeId} at {result.Step.At}: {result.TotalGas} gas in total (open + narrow + step + resolve)");
+
+        BigInteger before = await s.BalanceAsync(DisputeScenario.Challenger);
+        DisputeMove? claimed = await client.ClaimCreditAsync(challenger.Address, default);
+        Assert.NotNull(claimed);
+        BigInteger bond = await _anvil.Deployer.QueryAsync<ChallengerBondFunction, BigInteger>(_anvil.Deployment.DisputeGame, new(), default);
+        // Bond back plus half of the 1 000 slashed tokens.
+        Assert.Equal(bond + 500 * DisputeScenario.Token, await s.BalanceAsync(DisputeScenario.Challenger) - before);
+        return result;
+    }
+
+    private async Task AssertSlashedAsync(DisputeScenario s, DisputeResult result, int slashed, int[] spared)
+    {
+        Assert.Equal(BigInteger.Zero, await s.ActiveStakeAsync(slashed));
+        foreach (int node in spared) Assert.Equal(1_000 * DisputeScenario.Token, await s.ActiveStakeAsync(node));
+        var penalized = await _anvil.Deployer.Web3.Eth.GetEvent<NodePenalizedEvent>(_anvil.Deployment.DisputeGame)
+            .GetAllChangesAsync(_anvil.Deployer.Web3.Eth.GetEvent<NodePenalizedEvent>(_anvil.Deployment.DisputeGame).CreateFilterInput());
+        var only = Assert.Single(penalized, e => e.Event.DisputeId == result.DisputeId);
+        Assert.Equal(AnvilChain.DevAddress(slashed), only.Event.Node, StringComparer.OrdinalIgnoreCase);
+        Assert.Equal(1_000 * DisputeScenario.Token, only.Event.Slashed);
+        DisputeInfo info = await new DisputeClient(await _anvil.SenderAsync(0), _anvil.Deployment).GetAsync(result.DisputeId, default);
+        Assert.Equal(DisputePhase.Resolved, (DisputePhase)info.Phase);
+    }
+
+    private async Task AssertAuditAgreesAsync(DisputeScenario s, DisputeResult result, string verdict)
+    {
+        string deployment = Path.Combine(Path.GetTempPath(), $"depin-dispute-{Guid.NewGuid():N}.json");
+        _anvil.Deployment.Save(deployment);
+        try
+        {
+            DepinProcess.Result audit = await DepinProcess.RunAsync("audit", "replay", result.DisputeId.ToString(), "--rpc", _anvil.Rpc.ToString(), "--deployment", deployment, "--model", SharedModels.Stories260K);
+            output.WriteLine(audit.Out);
+            Assert.True(audit.ExitCode == 0, $"audit exited {audit.ExitCode}: {audit.Error}");
+            Assert.Contains(verdict, audit.Out);
+            Assert.Contains("agrees", audit.Out);
+            Assert.Contains(s.JobId.ToString(), audit.Out);
+        }
+        finally
+        {
+            File.Delete(deployment);
+        }
+    }
+}
