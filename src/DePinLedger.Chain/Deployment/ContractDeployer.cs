@@ -16,6 +16,13 @@ public sealed record DeploymentSettings
     public ulong MaxJobDuration { get; init; } = 86_400;
     public ushort SlashRewardBps { get; init; } = 5_000;
     public ushort ProtocolFeeBps { get; init; } = 500;
+
+    /// <summary>
+    /// Also deploy the LayerStepVerifier and the DisputeGame and set the game in the StakeManager, as the forge script
+    /// does. Off by default: tests that stand in for the game (a mock set once) need the setter still unused.
+    /// </summary>
+    public bool DeployDisputeGame { get; init; }
+
     public BigInteger ChallengerBond { get; init; } = BigInteger.Pow(10, 20); // 100 tokens, a tenth of the minimum stake
 
     /// <summary>Most stake slashed per wrong node; 2^256 − 1 takes everything slashable.</summary>
@@ -45,6 +52,8 @@ public sealed record DeploymentSettings
 /// </summary>
 public static class ContractDeployer
 {
+    private const string Zero = "0x0000000000000000000000000000000000000000";
+
     public static async Task<DeploymentFile> DeployAsync(ChainConnection chain, string deployer, string outDirectory, DeploymentSettings settings, CancellationToken cancellation)
     {
         ulong startBlock = await chain.GetBlockNumberAsync(cancellation);
@@ -54,12 +63,16 @@ public static class ContractDeployer
             token, settings.MinStake, settings.UnbondingDelay, settings.ChallengeWindow, settings.MaxDisputeDuration, settings.SlashRewardBps);
         string jobMarket = await DeployAsync(chain, deployer, ContractArtifact.Load(outDirectory, "JobMarket"), cancellation,
             token, registry, stakeManager, deployer, settings.ProtocolFeeBps, settings.MaxJobDuration);
-        string verifier = await DeployAsync(chain, deployer, ContractArtifact.Load(outDirectory, "LayerStepVerifier"), cancellation);
         (ulong clock, ulong extension) = settings.Clocks();
-        string game = await DeployAsync(chain, deployer, ContractArtifact.Load(outDirectory, "DisputeGame"), cancellation,
-            jobMarket, settings.ChallengerBond, settings.SlashAmount, clock, extension);
-        await SetDisputeGameAsync(chain, deployer, stakeManager, game, cancellation);
-        string prover = await chain.QueryAsync<Contracts.Game.StepProverFunction, string>(game, new(), cancellation);
+        string verifier = Zero, game = Zero, prover = Zero;
+        if (settings.DeployDisputeGame)
+        {
+            verifier = await DeployAsync(chain, deployer, ContractArtifact.Load(outDirectory, "LayerStepVerifier"), cancellation);
+            game = await DeployAsync(chain, deployer, ContractArtifact.Load(outDirectory, "DisputeGame"), cancellation,
+                jobMarket, settings.ChallengerBond, settings.SlashAmount, clock, extension);
+            await SetDisputeGameAsync(chain, deployer, stakeManager, game, cancellation);
+            prover = AddressText.Checksum(await chain.QueryAsync<Contracts.Game.StepProverFunction, string>(game, new(), cancellation));
+        }
         return new DeploymentFile
         {
             ChainId = (ulong)chain.ChainId,
@@ -70,7 +83,7 @@ public static class ContractDeployer
             StakeManager = stakeManager,
             JobMarket = jobMarket,
             DisputeGame = game,
-            StepProver = AddressText.Checksum(prover),
+            StepProver = prover,
             StepVerifier = verifier,
             Treasury = AddressText.Checksum(deployer),
             Params = new DeploymentParams
