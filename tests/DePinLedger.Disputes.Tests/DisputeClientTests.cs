@@ -1,5 +1,6 @@
 using System.Numerics;
 using DePinLedger.Chain.Contracts.Game;
+using DePinLedger.Chain.Deployment;
 using DePinLedger.Chain.Tests.Support;
 using DePinLedger.Chain.Transactions;
 using DePinLedger.Disputes.Client;
@@ -19,7 +20,7 @@ public sealed class DisputeClientTests(ITestOutputHelper output) : IAsyncLifetim
 {
     private AnvilChain _anvil = null!;
 
-    public async Task InitializeAsync() => _anvil = await AnvilChain.StartAsync();
+    public async Task InitializeAsync() => _anvil = await AnvilChain.StartAsync(settings: new DeploymentSettings { DeployDisputeGame = true });
 
     public async Task DisposeAsync() => await _anvil.DisposeAsync();
 

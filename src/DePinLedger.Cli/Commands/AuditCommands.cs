@@ -35,7 +35,7 @@ internal static class AuditCommands
         id.Validators.Add(result =>
         {
             if (result.Tokens.Count == 1 && !(BigInteger.TryParse(result.Tokens[0].Value, NumberStyles.None, CultureInfo.InvariantCulture, out BigInteger v) && v > 0 && v < BigInteger.Pow(2, 256)))
-                result.AddError($"DISPUTE_ID must be a positive integer, got '{result.Tokens[0].Value}'");
+                result.AddError($"expected a positive integer as DISPUTE_ID, got '{result.Tokens[0].Value}'");
         });
         var rpc = new Option<string>("--rpc") { Description = $"JSON-RPC endpoint [default: ${NodeCommands.RpcVariable} or {ChainOptions.DefaultRpc}]", HelpName = "URL" };
         rpc.Validators.Add(result =>

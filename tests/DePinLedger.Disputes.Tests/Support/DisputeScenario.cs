@@ -56,11 +56,14 @@ internal sealed class DisputeScenario
 
     public ReplicaSide[] Replicas { get; private set; } = [];
 
-    /// <summary>Registers the model and the nodes, creates the job and submits both replicas, the one named by <paramref name="faultyReplica"/> with <paramref name="fault"/>.</summary>
-    public static async Task<DisputeScenario> StartAsync(AnvilChain anvil, int faultyReplica, TraceFault fault, string promptText = "Once upon a time", int maxTokens = 6)
+    /// <summary>
+    /// Registers the model (with <paramref name="verifier"/>, default the deployed LayerStepVerifier) and the nodes,
+    /// creates the job and submits both replicas, the one named by <paramref name="faultyReplica"/> with <paramref name="fault"/>.
+    /// </summary>
+    public static async Task<DisputeScenario> StartAsync(AnvilChain anvil, int faultyReplica, TraceFault fault, string promptText = "Once upon a time", int maxTokens = 6, string? verifier = null)
     {
         var s = new DisputeScenario(anvil);
-        await s.RegisterModelAsync();
+        await s.RegisterModelAsync(verifier ?? anvil.Deployment.StepVerifier);
         foreach (int node in (int[])[.. Replica0Nodes, Replica1Node]) await s.RegisterNodeAsync(node);
         s.Prompt = Model.Tokenizer.Encode(promptText, bos: true, eos: false);
         await s.CreateJobAsync(maxTokens);
@@ -87,12 +90,12 @@ internal sealed class DisputeScenario
     public async Task<BigInteger> BalanceAsync(int dev) =>
         await Anvil.Deployer.QueryAsync<BalanceOfFunction, BigInteger>(Anvil.Deployment.Token, new BalanceOfFunction { Account = AnvilChain.DevAddress(dev) }, default);
 
-    private async Task RegisterModelAsync()
+    private async Task RegisterModelAsync(string verifier)
     {
         ModelConfig c = Model.Config;
         await (await Anvil.SenderAsync(0)).SendAsync(Anvil.Deployment.ModelRegistry, new RegisterModelFunction
         {
-            ModelId = Model.ModelId.ToArray(), WeightsRoot = Model.WeightsRoot.ToArray(), Verifier = Anvil.Deployment.StepVerifier,
+            ModelId = Model.ModelId.ToArray(), WeightsRoot = Model.WeightsRoot.ToArray(), Verifier = verifier,
             Dims = new ModelDims
             {
                 LayerCount = (ushort)c.Layers, HeadCount = (ushort)c.Heads, KvHeadCount = (ushort)c.KvHeads, Dim = (uint)c.Dim, HiddenDim = (uint)c.HiddenDim,
