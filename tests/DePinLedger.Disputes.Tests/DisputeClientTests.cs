@@ -1,6 +1,7 @@
 using System.Numerics;
 using DePinLedger.Chain.Contracts.Game;
 using DePinLedger.Chain.Deployment;
+using DePinLedger.Chain.Errors;
 using DePinLedger.Chain.Tests.Support;
 using DePinLedger.Chain.Transactions;
 using DePinLedger.Disputes.Client;
@@ -39,6 +40,20 @@ public sealed class DisputeClientTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Equal(DisputeOutcome.ChallengerWon, result.Outcome);
         await AssertSlashedAsync(s, result, slashed: DisputeScenario.Replica0Nodes[1], spared: [DisputeScenario.Replica0Nodes[0], DisputeScenario.Replica1Node]);
         await AssertAuditAgreesAsync(s, result, "ChallengerWon");
+
+        // Replica 0 is the result served to the client: proven wrong, the whole fee is credited back to the client.
+        BigInteger refund = await _anvil.Deployer.QueryAsync<Chain.Contracts.Jobs.CreditOfFunction, BigInteger>(_anvil.Deployment.JobMarket,
+            new Chain.Contracts.Jobs.CreditOfFunction { Account = AnvilChain.DevAddress(DisputeScenario.Client) }, default);
+        Assert.Equal(s.Request.Fee, refund);
+
+        // Refused moves come back as the game's custom errors, decoded into one clear sentence.
+        var client = new DisputeClient(await _anvil.SenderAsync(DisputeScenario.Challenger), _anvil.Deployment);
+        var late = await Assert.ThrowsAnyAsync<ContractRevertedException>(() => client.NarrowAsync(result.DisputeId, result.Step.At, s.Replicas[0], s.Replicas[1], default));
+        Assert.Equal("DisputeGame_WrongPhase", late.ErrorName);
+        Assert.Equal($"dispute {result.DisputeId} is in phase Resolved, which does not take this move", late.Message);
+        var again = await Assert.ThrowsAnyAsync<ContractRevertedException>(() => client.OpenAsync(s.JobId, s.Replicas[0], s.Replicas[1], default));
+        // Replica 0 was the served result: proven wrong, the client was refunded and the job is settled.
+        Assert.Equal($"job {s.JobId} cannot be disputed: it is refunded, not submitted", again.Message);
     }
 
     [Fact]
