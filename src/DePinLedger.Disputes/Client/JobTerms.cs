@@ -32,9 +32,6 @@ public static class JobTerms
         return new SamplingParams(temperature, (int)CeilMilli(request.TopP), SamplingParams.SeedFrom(request.Seed));
     }
 
-    /// <summary>Q16.16 for a value in thousandths, the smallest one that rounds up back to it.</summary>
-    public static uint Q16FromMilli(int milli) => (uint)(((long)milli * JobRequest.Q16One) / 1000);
-
     public static Prover.JobRequest ToProver(JobRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
