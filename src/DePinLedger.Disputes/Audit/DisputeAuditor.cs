@@ -67,7 +67,14 @@ public static class DisputeAuditor
 
         var openings = new List<AuditedOpening>();
         Game.StepFixedEvent? fixedStep = history.Last<Game.StepFixedEvent>();
-        if (fixedStep is { Narrowed: true }) CheckNarrowing(history, fixedStep, model.Config.Layers, openings, problems);
+        if (fixedStep is { Narrowed: true })
+        {
+            IReadOnlyList<StageCommitment>? defenderStages = history.Replicas.FirstOrDefault(r => r.Replica == opened.DefenderReplica)?.Stages;
+            IReadOnlyList<StageCommitment>? challengerStages = opened.ConflictingReplica == DisputeClient.OwnCommitment
+                ? opened.OwnStages.Select(StageCommitment.From).ToList()
+                : history.Replicas.FirstOrDefault(r => r.Replica == opened.ConflictingReplica)?.Stages;
+            CheckNarrowing(history, fixedStep, model.Config.Layers, defenderStages, challengerStages, openings, problems);
+        }
 
         AuditedStep? step = fixedStep is null ? null : Step(history, fixedStep, model, request, problems);
         Game.DisputeDecidedEvent? decided = history.Last<Game.DisputeDecidedEvent>();
@@ -126,7 +133,8 @@ public static class DisputeAuditor
         return new AuditedSide(role, replica, stages);
     }
 
-    private static void CheckNarrowing(DisputeHistory history, Game.StepFixedEvent fixedStep, int layers, List<AuditedOpening> openings, List<string> problems)
+    private static void CheckNarrowing(DisputeHistory history, Game.StepFixedEvent fixedStep, int layers, IReadOnlyList<StageCommitment>? defenderStages,
+        IReadOnlyList<StageCommitment>? challengerStages, List<AuditedOpening> openings, List<string> problems)
     {
         Prover.NarrowFunction? narrow = DisputeHistory.Decode<Prover.NarrowFunction>(history.StepFixedInput);
         if (narrow is null)
@@ -137,11 +145,14 @@ public static class DisputeAuditor
         Prover.Narrowing n = narrow.Narrowing;
         var at = new TracePoint((int)n.Position, n.Slot);
         if (n.Position != fixedStep.Position || n.Slot != fixedStep.Slot) problems.Add($"narrow calldata names {at}, the StepFixed event ({fixedStep.Position}, {fixedStep.Slot})");
-        Check("defender", n.DefenderStages, n.Defender, Hex(fixedStep.DefenderLeaf));
-        Check("challenger", n.ChallengerStages, n.Challenger, Hex(fixedStep.ChallengerLeaf));
+        Check("defender", n.DefenderStages, defenderStages, n.Defender, Hex(fixedStep.DefenderLeaf));
+        Check("challenger", n.ChallengerStages, challengerStages, n.Challenger, Hex(fixedStep.ChallengerLeaf));
 
-        void Check(string side, List<Prover.StageRecord> records, Prover.SideOpenings o, string claimed)
+        void Check(string side, List<Prover.StageRecord> records, IReadOnlyList<StageCommitment>? logged, Prover.SideOpenings o, string claimed)
         {
+            // The openings are only as good as the roots they open against: those must be the signed, logged ones.
+            if (logged is null || !records.Select(StageCommitment.From).SequenceEqual(logged))
+                problems.Add($"the {side} stage records in the narrow calldata are not the ones logged at submission");
             StageLayout layout;
             try
             {
