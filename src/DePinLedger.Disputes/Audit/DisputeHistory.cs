@@ -128,17 +128,26 @@ public sealed class DisputeHistory
         return null;
     }
 
+    // Public endpoints cap the block range of one eth_getLogs (commonly 10 000 blocks): ask in windows.
+    private const ulong LogWindow = 10_000;
+
     private static async Task<FilterLog[]> LogsAsync(ChainConnection chain, DeploymentFile deployment, string address, string topic1, CancellationToken cancellation)
     {
-        var filter = new NewFilterInput
+        ulong latest = await chain.GetBlockNumberAsync(cancellation);
+        var all = new List<FilterLog>();
+        for (ulong from = deployment.StartBlock; from <= latest; from += LogWindow)
         {
-            FromBlock = new BlockParameter(new HexBigInteger(deployment.StartBlock)),
-            ToBlock = BlockParameter.CreateLatest(),
-            Address = [address],
-            Topics = [null, topic1],
-        };
-        FilterLog[]? logs = await chain.ReadAsync(() => chain.Web3.Eth.Filters.GetLogs.SendRequestAsync(filter), cancellation);
-        return logs ?? throw new InvalidDataException($"the node returned no answer to eth_getLogs for {address}");
+            var filter = new NewFilterInput
+            {
+                FromBlock = new BlockParameter(new HexBigInteger(from)),
+                ToBlock = new BlockParameter(new HexBigInteger(Math.Min(latest, from + LogWindow - 1))),
+                Address = [address],
+                Topics = [null, topic1],
+            };
+            FilterLog[]? logs = await chain.ReadAsync(() => chain.Web3.Eth.Filters.GetLogs.SendRequestAsync(filter), cancellation);
+            all.AddRange(logs ?? throw new InvalidDataException($"the node returned no answer to eth_getLogs for {address}"));
+        }
+        return [.. all];
     }
 
     private static async Task<Transaction> TransactionAsync(ChainConnection chain, string hash, Dictionary<string, Transaction> cache, CancellationToken cancellation)
