@@ -66,7 +66,7 @@ public sealed class AuditReplayTests : IAsyncLifetime
         await _anvil.MintAsync(AnvilChain.DevAddress(DisputeScenario.Challenger), 1_000);
         var client = new DisputeClient(await _anvil.SenderAsync(DisputeScenario.Challenger), _anvil.Deployment);
         using EngineTrace agreed = s.Recompute();
-        DisputeResult result = await client.DisputeAsync(s.Case, agreed, DisputeScenario.Openings, default);
+        DisputeResult result = await client.DisputeAsync(await s.CaseFromChainAsync(), agreed, DisputeScenario.Openings, default);
         Assert.Equal(DisputeOutcome.BothWrong, result.Outcome);
 
         DepinProcess.Result audit = await Audit(result.DisputeId.ToString(), "--model", SharedModels.Stories260K);
@@ -103,7 +103,7 @@ public sealed class AuditReplayTests : IAsyncLifetime
         await _anvil.MintAsync(AnvilChain.DevAddress(DisputeScenario.Challenger), 1_000);
         var client = new DisputeClient(await _anvil.SenderAsync(DisputeScenario.Challenger), _anvil.Deployment);
         using EngineTrace agreed = s.Recompute();
-        DisputeResult result = await client.DisputeAsync(s.Case, agreed, DisputeScenario.Openings, default);
+        DisputeResult result = await client.DisputeAsync(await s.CaseFromChainAsync(), agreed, DisputeScenario.Openings, default);
         Assert.Equal(DisputeOutcome.ChallengerWon, result.Outcome);
         return result;
     }

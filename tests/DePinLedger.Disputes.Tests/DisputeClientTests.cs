@@ -115,7 +115,7 @@ public sealed class DisputeClientTests(ITestOutputHelper output) : IAsyncLifetim
         TransactionSender challenger = await _anvil.SenderAsync(DisputeScenario.Challenger);
         var client = new DisputeClient(challenger, _anvil.Deployment);
         using EngineTrace agreed = s.Recompute();
-        DisputeResult result = await client.DisputeAsync(s.Case, agreed, DisputeScenario.Openings, default);
+        DisputeResult result = await client.DisputeAsync(await s.CaseFromChainAsync(), agreed, DisputeScenario.Openings, default);
         foreach (DisputeMove move in result.Moves) output.WriteLine($"{move.Name}: {move.GasUsed} gas");
         output.WriteLine($"dispute {result.DisputeId} at {result.Step.At}: {result.TotalGas} gas in total (open + narrow + step + resolve)");
 

@@ -52,12 +52,12 @@ public static class DisputeAuditor
         var problems = new List<string>();
         var registeredRoot = StageCommitment.Word(history.Model.WeightsRoot);
         if (!model.WeightsRoot.AsSpan().SequenceEqual(registeredRoot.Span))
-            throw new ModelMismatchException($"the model given has weights root {model.WeightsRoot}; job {Hex(history.Job.JobId)} runs model {Hex(history.Job.ModelId)} with weights root {registeredRoot}");
+            throw new ModelMismatchException($"the model given has weights root {model.WeightsRoot}; job {history.Job.JobId} runs model {history.Job.Request.ModelId} with weights root {registeredRoot}");
         if (model.Config.Layers != history.Model.Dims.LayerCount)
             throw new ModelMismatchException($"the model given has {model.Config.Layers} blocks; the registered one has {history.Model.Dims.LayerCount}");
 
         Game.DisputeOpenedEvent opened = history.Opened;
-        JobRequest request = ToRequest(history.Job.Request);
+        JobRequest request = history.Job.Request;
         var jobId = StageCommitment.Word(opened.JobId);
         AuditedSide defender = Side("defender", opened.DefenderReplica, history, jobId, problems);
         AuditedSide challenging = opened.ConflictingReplica == DisputeClient.OwnCommitment
@@ -69,10 +69,10 @@ public static class DisputeAuditor
         Game.StepFixedEvent? fixedStep = history.Last<Game.StepFixedEvent>();
         if (fixedStep is { Narrowed: true })
         {
-            IReadOnlyList<StageCommitment>? defenderStages = history.Replicas.FirstOrDefault(r => r.Replica == opened.DefenderReplica)?.Stages;
+            IReadOnlyList<StageCommitment>? defenderStages = history.Job.Replicas.FirstOrDefault(r => r.Replica == opened.DefenderReplica)?.Stages;
             IReadOnlyList<StageCommitment>? challengerStages = opened.ConflictingReplica == DisputeClient.OwnCommitment
                 ? opened.OwnStages.Select(StageCommitment.From).ToList()
-                : history.Replicas.FirstOrDefault(r => r.Replica == opened.ConflictingReplica)?.Stages;
+                : history.Job.Replicas.FirstOrDefault(r => r.Replica == opened.ConflictingReplica)?.Stages;
             CheckNarrowing(history, fixedStep, model.Config.Layers, defenderStages, challengerStages, openings, problems);
         }
 
@@ -103,14 +103,14 @@ public static class DisputeAuditor
             }
         }
         var moves = history.Moves.Select(m => new AuditedMove(m.Block, m.Transaction, m.Sender, m.Event, Describe(m.Data))).ToList();
-        return new AuditReport(history.DisputeId.ToString(System.Globalization.CultureInfo.InvariantCulture), jobId.ToString(), AddressText.Checksum(history.Job.Client),
-            Hex(history.Job.ModelId), registeredRoot.ToString(), AddressText.Checksum(opened.Challenger), opened.Bond.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        return new AuditReport(history.DisputeId.ToString(System.Globalization.CultureInfo.InvariantCulture), jobId.ToString(), history.Job.Client,
+            request.ModelId.ToString(), registeredRoot.ToString(), AddressText.Checksum(opened.Challenger), opened.Bond.ToString(System.Globalization.CultureInfo.InvariantCulture),
             defender, challenging, moves, openings, step, onChain.ToString(), reason, expected.ToString(), agrees, problems);
     }
 
     private static AuditedSide Side(string role, byte replica, DisputeHistory history, Bytes32 jobId, List<string> problems)
     {
-        SubmittedReplica? submitted = history.Replicas.FirstOrDefault(r => r.Replica == replica);
+        SubmittedReplica? submitted = history.Job.Replicas.FirstOrDefault(r => r.Replica == replica);
         if (submitted is null)
         {
             problems.Add($"replica {replica} has no ResultSubmitted event");
@@ -136,7 +136,7 @@ public static class DisputeAuditor
     private static void CheckNarrowing(DisputeHistory history, Game.StepFixedEvent fixedStep, int layers, IReadOnlyList<StageCommitment>? defenderStages,
         IReadOnlyList<StageCommitment>? challengerStages, List<AuditedOpening> openings, List<string> problems)
     {
-        Prover.NarrowFunction? narrow = DisputeHistory.Decode<Prover.NarrowFunction>(history.StepFixedInput);
+        Prover.NarrowFunction? narrow = ChainRecords.Decode<Prover.NarrowFunction>(history.StepFixedInput);
         if (narrow is null)
         {
             problems.Add("the narrowing transaction is not a direct StepProver.narrow call; its openings were not re-checked");
@@ -226,16 +226,13 @@ public static class DisputeAuditor
     }
 
     private static TFunction? Decode<TFunction>(DisputeHistory history) where TFunction : Nethereum.Contracts.FunctionMessage, Chain.Contracts.IAbiFunction, new() =>
-        DisputeHistory.Decode<TFunction>(history.StepVerifiedInput);
+        ChainRecords.Decode<TFunction>(history.StepVerifiedInput);
 
     private static void Expect(bool ok, string what, List<string> checks, List<string> problems)
     {
         checks.Add((ok ? "ok: " : "FAILED: ") + what);
         if (!ok) problems.Add($"step input check failed: {what}");
     }
-
-    private static JobRequest ToRequest(Chain.Contracts.Jobs.JobRequest r) => new(
-        StageCommitment.Word(r.ModelId), StageCommitment.Word(r.PromptHash), r.MaxTokens, r.Temperature, r.TopP, r.Seed, r.Replicas, r.Fee, r.Deadline, StageCommitment.Word(r.Salt));
 
     private static string Describe(object e) => e switch
     {

@@ -82,7 +82,16 @@ internal sealed class DisputeScenario
     public EngineTrace Recompute() =>
         EngineTrace.Run(new ReplicaRun(Model, Prompt, (int)Request.MaxTokens, JobTerms.Sampling(Request), StageLayout.Single(Model.Config.Layers)));
 
-    public DisputeCase Case => new(JobId, Request, Prompt, Replicas[0], Replicas[1]);
+    /// <summary>The dispute case as a dispute service builds it: the job and its stages from the chain, the traces and prompt from off-chain.</summary>
+    public async Task<DisputeCase> CaseFromChainAsync()
+    {
+        JobOnChain job = await JobOnChain.LoadAsync(Anvil.Deployer, Anvil.Deployment, JobId, default);
+        Assert.Equal(Request, job.Request);
+        Assert.Equal(AnvilChain.DevAddress(Client), job.Client, StringComparer.OrdinalIgnoreCase);
+        Assert.All(job.Replicas, r => Assert.Equal(Replicas[r.Replica].Stages, r.Stages));
+        Assert.Throws<ArgumentException>(() => job.Case([.. Prompt, 5], Replicas[0].Trace, Replicas[1].Trace));
+        return job.Case(Prompt, Replicas[0].Trace, Replicas[1].Trace);
+    }
 
     public async Task<BigInteger> ActiveStakeAsync(int dev) =>
         await Anvil.Deployer.QueryAsync<ActiveStakeFunction, BigInteger>(Anvil.Deployment.StakeManager, new ActiveStakeFunction { Node = AnvilChain.DevAddress(dev) }, default);
