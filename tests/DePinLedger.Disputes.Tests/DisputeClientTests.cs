@@ -88,6 +88,27 @@ public sealed class DisputeClientTests(ITestOutputHelper output) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task BlockFault_ByBisection_FixesTheSameStep_AndSlashesThatStagesNode()
+    {
+        DisputeScenario s = await DisputeScenario.StartAsync(_anvil, faultyReplica: 0, new TraceFault(new TracePoint(6, 2)));
+        await _anvil.MintAsync(AnvilChain.DevAddress(DisputeScenario.Challenger), 1_000);
+        var client = new DisputeClient(await _anvil.SenderAsync(DisputeScenario.Challenger), _anvil.Deployment);
+        using EngineTrace agreed = s.Recompute();
+
+        DisputeResult result = await client.DisputeByBisectionAsync(await s.CaseFromChainAsync(), agreed, DisputeScenario.Openings, default);
+
+        foreach (DisputeMove move in result.Moves) output.WriteLine($"{move.Name}: {move.GasUsed} gas");
+        output.WriteLine($"bisection dispute at {result.Step.At}: {result.TotalGas} gas in total");
+        Assert.Equal(new TracePoint(6, 2), result.Step.At);
+        Assert.Equal(DisputeOutcome.ChallengerWon, result.Outcome);
+        // Rounds at 6 (first), then midpoints of (−1, 6), … until 5 and 6 are adjacent.
+        Assert.Contains(result.Moves, m => m.Name == "finishBisection");
+        Assert.True(result.Moves.Count(m => m.Name == "revealPosition") >= 3);
+        await AssertSlashedAsync(s, result, slashed: DisputeScenario.Replica0Nodes[0], spared: [DisputeScenario.Replica0Nodes[1], DisputeScenario.Replica1Node]);
+        await AssertAuditAgreesAsync(s, result, "ChallengerWon");
+    }
+
+    [Fact]
     public async Task ChallengerStalls_AfterOpening_ResolvedByTimeoutForTheDefender()
     {
         DisputeScenario s = await DisputeScenario.StartAsync(_anvil, faultyReplica: 0, new TraceFault(new TracePoint(1, 2)));

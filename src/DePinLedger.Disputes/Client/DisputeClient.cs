@@ -48,7 +48,7 @@ public sealed record DisputeResult(BigInteger DisputeId, StepAnalysis Step, byte
 /// the coordinator hosts it (Mediator notifications, Hangfire jobs). Contract refusals surface as
 /// <see cref="Chain.Errors.ContractRevertedException"/> with the decoded custom error's message.
 /// </summary>
-public sealed class DisputeClient(TransactionSender sender, DeploymentFile deployment, IProgress<TransactionProgress>? progress = null)
+public sealed partial class DisputeClient(TransactionSender sender, DeploymentFile deployment, IProgress<TransactionProgress>? progress = null)
 {
     /// <summary>The game's marker for "the challenger's own commitment" (DisputeGame.OWN_COMMITMENT).</summary>
     public const byte OwnCommitment = 255;
