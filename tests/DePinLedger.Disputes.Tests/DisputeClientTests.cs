@@ -105,7 +105,10 @@ public sealed class DisputeClientTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Contains(result.Moves, m => m.Name == "finishBisection");
         Assert.True(result.Moves.Count(m => m.Name == "revealPosition") >= 3);
         await AssertSlashedAsync(s, result, slashed: DisputeScenario.Replica0Nodes[0], spared: [DisputeScenario.Replica0Nodes[1], DisputeScenario.Replica1Node]);
-        await AssertAuditAgreesAsync(s, result, "ChallengerWon");
+        string audit = await AssertAuditAgreesAsync(s, result, "ChallengerWon");
+        // Each round opens all 7 slots on the challenger side and all 7 on the defender's (two stages).
+        int rounds = result.Moves.Count(m => m.Name == "revealPosition");
+        Assert.Contains($"Merkle openings in the moves: {14 * rounds} of {14 * rounds} verify", audit);
     }
 
     [Fact]
@@ -162,7 +165,7 @@ public sealed class DisputeClientTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Equal(DisputePhase.Resolved, (DisputePhase)info.Phase);
     }
 
-    private async Task AssertAuditAgreesAsync(DisputeScenario s, DisputeResult result, string verdict)
+    private async Task<string> AssertAuditAgreesAsync(DisputeScenario s, DisputeResult result, string verdict)
     {
         string deployment = Path.Combine(Path.GetTempPath(), $"depin-dispute-{Guid.NewGuid():N}.json");
         _anvil.Deployment.Save(deployment);
@@ -174,6 +177,8 @@ public sealed class DisputeClientTests(ITestOutputHelper output) : IAsyncLifetim
             Assert.Contains(verdict, audit.Out);
             Assert.Contains("agrees", audit.Out);
             Assert.Contains(s.JobId.ToString(), audit.Out);
+            Assert.DoesNotContain("problem:", audit.Out);
+            return audit.Out;
         }
         finally
         {

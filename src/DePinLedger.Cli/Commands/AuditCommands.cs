@@ -98,7 +98,7 @@ internal static class AuditCommands
         foreach (AuditedMove m in r.Moves) moves.AddRow(m.Block.ToString(CultureInfo.InvariantCulture), m.Event, Markup.Escape(m.Detail), m.Sender, m.Transaction);
         Render(o, moves);
         if (r.Openings.Count > 0)
-            o.WriteLine($"narrowing openings: {r.Openings.Count(x => x.Valid)} of {r.Openings.Count} verify against the signed stage roots");
+            o.WriteLine($"Merkle openings in the moves: {r.Openings.Count(x => x.Valid)} of {r.Openings.Count} verify against the signed stage roots");
         if (r.Step is { } step)
         {
             Render(o, Properties(

@@ -1,6 +1,5 @@
 using DePinLedger.Disputes.Client;
 using DePinLedger.Disputes.Steps;
-using DePinLedger.Disputes.Traces;
 using DePinLedger.Inference.Commitments;
 using DePinLedger.Inference.Model;
 using DePinLedger.Protocol.Encoding;
@@ -67,14 +66,13 @@ public static class DisputeAuditor
 
         var openings = new List<AuditedOpening>();
         Game.StepFixedEvent? fixedStep = history.Last<Game.StepFixedEvent>();
-        if (fixedStep is { Narrowed: true })
-        {
-            IReadOnlyList<StageCommitment>? defenderStages = history.Job.Replicas.FirstOrDefault(r => r.Replica == opened.DefenderReplica)?.Stages;
-            IReadOnlyList<StageCommitment>? challengerStages = opened.ConflictingReplica == DisputeClient.OwnCommitment
-                ? opened.OwnStages.Select(StageCommitment.From).ToList()
-                : history.Job.Replicas.FirstOrDefault(r => r.Replica == opened.ConflictingReplica)?.Stages;
-            CheckNarrowing(history, fixedStep, model.Config.Layers, defenderStages, challengerStages, openings, problems);
-        }
+        IReadOnlyList<StageCommitment>? defenderStages = history.Job.Replicas.FirstOrDefault(r => r.Replica == opened.DefenderReplica)?.Stages;
+        IReadOnlyList<StageCommitment>? challengerStages = opened.ConflictingReplica == DisputeClient.OwnCommitment
+            ? opened.OwnStages.Select(StageCommitment.From).ToList()
+            : history.Job.Replicas.FirstOrDefault(r => r.Replica == opened.ConflictingReplica)?.Stages;
+        var checks = new OpeningChecks(model.Config.Layers, defenderStages, challengerStages, openings, problems);
+        if (fixedStep is { Narrowed: true }) checks.Narrowing(history, fixedStep);
+        checks.Bisection(history);
 
         AuditedStep? step = fixedStep is null ? null : Step(history, fixedStep, model, request, problems);
         Game.DisputeDecidedEvent? decided = history.Last<Game.DisputeDecidedEvent>();
@@ -131,54 +129,6 @@ public static class DisputeAuditor
             stages.Add(new AuditedStage(i, s.Node, s.Span.FirstLayer, s.Span.LastLayer, s.TraceRoot.ToString(), valid));
         }
         return new AuditedSide(role, replica, stages);
-    }
-
-    private static void CheckNarrowing(DisputeHistory history, Game.StepFixedEvent fixedStep, int layers, IReadOnlyList<StageCommitment>? defenderStages,
-        IReadOnlyList<StageCommitment>? challengerStages, List<AuditedOpening> openings, List<string> problems)
-    {
-        Prover.NarrowFunction? narrow = ChainRecords.Decode<Prover.NarrowFunction>(history.StepFixedInput);
-        if (narrow is null)
-        {
-            problems.Add("the narrowing transaction is not a direct StepProver.narrow call; its openings were not re-checked");
-            return;
-        }
-        Prover.Narrowing n = narrow.Narrowing;
-        var at = new TracePoint((int)n.Position, n.Slot);
-        if (n.Position != fixedStep.Position || n.Slot != fixedStep.Slot) problems.Add($"narrow calldata names {at}, the StepFixed event ({fixedStep.Position}, {fixedStep.Slot})");
-        Check("defender", n.DefenderStages, defenderStages, n.Defender, Hex(fixedStep.DefenderLeaf));
-        Check("challenger", n.ChallengerStages, challengerStages, n.Challenger, Hex(fixedStep.ChallengerLeaf));
-
-        void Check(string side, List<Prover.StageRecord> records, IReadOnlyList<StageCommitment>? logged, Prover.SideOpenings o, string claimed)
-        {
-            // The openings are only as good as the roots they open against: those must be the signed, logged ones.
-            if (logged is null || !records.Select(StageCommitment.From).SequenceEqual(logged))
-                problems.Add($"the {side} stage records in the narrow calldata are not the ones logged at submission");
-            StageLayout layout;
-            try
-            {
-                layout = new StageLayout(layers, records.Select(r => new StageSpan(r.FirstLayer, r.LastLayer)).ToList());
-            }
-            catch (ArgumentException e)
-            {
-                problems.Add($"{side} stages in the narrow calldata: {e.Message}");
-                return;
-            }
-            Hash32 claim = Open(side, "claim", at, o.Claim);
-            if (claim.ToString() != claimed) problems.Add($"{side}: the opened leaf {claim} is not the StepFixed claim {claimed}");
-            if (at.Slot >= 1) Open(side, "hidden input", at with { Slot = at.Slot - 1 }, o.HiddenIn);
-            if (at.Position >= 1 && at.Slot <= layers) Open(side, "carried input", new TracePoint(at.Position - 1, at.Slot == 0 ? layers + 1 : at.Slot), o.CarryIn);
-
-            Hash32 Open(string s, string what, TracePoint p, Prover.LeafOpening opening)
-            {
-                Hash32 leaf = new LeafFields(new Hash32(opening.A), new Hash32(opening.B)).Leaf(p);
-                int stage = layout.StageOf(p.Slot);
-                Hash32 root = new(records[stage].TraceRoot);
-                bool valid = opening.Proof.Count < 31 && MerkleTree.Verify(root, leaf, layout.Stages[stage].LeafIndex(p.Position, p.Slot, layers), opening.Proof.Select(w => new Hash32(w)).ToList());
-                if (!valid) problems.Add($"{s} {what} opening at {p} does not verify against stage {stage}'s signed root {root}");
-                openings.Add(new AuditedOpening(s, what, p.Position, p.Slot, stage, valid));
-                return leaf;
-            }
-        }
     }
 
     private static AuditedStep Step(DisputeHistory history, Game.StepFixedEvent f, IntegerModel model, JobRequest request, List<string> problems)

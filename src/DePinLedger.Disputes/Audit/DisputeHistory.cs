@@ -13,8 +13,8 @@ namespace DePinLedger.Disputes.Audit;
 /// <summary>The dispute id names no dispute on this chain.</summary>
 public sealed class UnknownDisputeException(string message) : Exception(message);
 
-/// <summary>One logged event of the dispute with the transaction that emitted it.</summary>
-public sealed record LoggedMove(string Event, ulong Block, ulong LogIndex, string Transaction, string Sender, object Data);
+/// <summary>One logged event of the dispute with the transaction that emitted it (sender and calldata).</summary>
+public sealed record LoggedMove(string Event, ulong Block, ulong LogIndex, string Transaction, string Sender, string Input, object Data);
 
 /// <summary>
 /// Everything the chain says about one dispute, read from event logs (eth_getLogs) and the calldata of the
@@ -31,11 +31,8 @@ public sealed class DisputeHistory
     public required Models.ModelRegisteredEvent Model { get; init; }
     public required IReadOnlyList<LoggedMove> Moves { get; init; }
 
-    /// <summary>Calldata of the transaction that fixed the step (StepProver.narrow when narrowed), if any.</summary>
-    public string? StepFixedInput { get; init; }
-
     /// <summary>Calldata of the transaction that decided the step (stepLayer, stepEmbedding or stepHead), if any.</summary>
-    public string? StepVerifiedInput { get; init; }
+    public string? StepVerifiedInput => Moves.LastOrDefault(m => m.Data is Game.StepVerifiedEvent)?.Input;
 
     public T? Last<T>() where T : class => Moves.Select(m => m.Data).OfType<T>().LastOrDefault();
 
@@ -56,7 +53,7 @@ public sealed class DisputeHistory
             (string name, object data)? decoded = DecodeGameLog(log);
             if (decoded is null) continue;
             Transaction tx = await ChainRecords.TransactionAsync(chain, log.TransactionHash, senders, cancellation);
-            moves.Add(new LoggedMove(decoded.Value.name, (ulong)log.BlockNumber.Value, (ulong)log.LogIndex.Value, log.TransactionHash, AddressText.Checksum(tx.From), decoded.Value.data));
+            moves.Add(new LoggedMove(decoded.Value.name, (ulong)log.BlockNumber.Value, (ulong)log.LogIndex.Value, log.TransactionHash, AddressText.Checksum(tx.From), tx.Input, decoded.Value.data));
         }
         Game.DisputeOpenedEvent opened = moves.Select(m => m.Data).OfType<Game.DisputeOpenedEvent>().SingleOrDefault()
             ?? throw new UnknownDisputeException($"dispute {disputeId} does not exist on chain {chain.ChainId} (no DisputeOpened event from the game at {deployment.DisputeGame})");
@@ -68,8 +65,6 @@ public sealed class DisputeHistory
         Models.ModelRegisteredEvent model = modelLogs.Where(l => l.IsLogForEvent<Models.ModelRegisteredEvent>()).Select(l => l.DecodeEvent<Models.ModelRegisteredEvent>().Event).SingleOrDefault()
             ?? throw new InvalidDataException($"model {job.Request.ModelId} of job {jobId} was never registered at {deployment.ModelRegistry}");
 
-        LoggedMove? fixedMove = moves.LastOrDefault(m => m.Data is Game.StepFixedEvent);
-        LoggedMove? verifiedMove = moves.LastOrDefault(m => m.Data is Game.StepVerifiedEvent);
         return new DisputeHistory
         {
             DisputeId = disputeId,
@@ -79,8 +74,6 @@ public sealed class DisputeHistory
             Job = job,
             Model = model,
             Moves = moves,
-            StepFixedInput = fixedMove is null ? null : senders[fixedMove.Transaction].Input,
-            StepVerifiedInput = verifiedMove is null ? null : senders[verifiedMove.Transaction].Input,
         };
     }
 
