@@ -133,6 +133,32 @@ public sealed class DisputeClientTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Contains("does not exist", ex.Message);
     }
 
+    [Fact]
+    public async Task DefenderStalls_InTheBisection_ResolvedByTimeout_EveryUnrevealedStageSlashed()
+    {
+        DisputeScenario s = await DisputeScenario.StartAsync(_anvil, faultyReplica: 0, new TraceFault(new TracePoint(5, 3)));
+        await _anvil.MintAsync(AnvilChain.DevAddress(DisputeScenario.Challenger), 1_000);
+        var client = new DisputeClient(await _anvil.SenderAsync(DisputeScenario.Challenger), _anvil.Deployment);
+        DisputeCase job = await s.CaseFromChainAsync();
+        (BigInteger id, _) = await client.OpenAsync(s.JobId, job.First, job.Second, default);
+        var fields = Enumerable.Range(0, DisputeScenario.Model.Config.Layers + 2)
+            .SelectMany(slot => new[] { job.Second.Trace.Fields(new TracePoint(5, slot)).A.ToArray(), job.Second.Trace.Fields(new TracePoint(5, slot)).B.ToArray() }).ToList();
+        await client.RevealPositionAsync(id, 5, job.Second, fields, default);
+
+        // The defender's stages never answer.
+        DisputeInfo info = await client.GetAsync(id, default);
+        Assert.Equal(0, info.OnTurn);
+        Assert.Null(await client.ResolveIfTimedOutAsync(id, job.First.Stages, job.Second.Stages, default));
+        await _anvil.WarpAsync(TimeSpan.FromSeconds((double)(info.Deadline - info.OpenedAt) + 1));
+        Assert.NotNull(await client.ResolveIfTimedOutAsync(id, job.First.Stages, job.Second.Stages, default));
+
+        info = await client.GetAsync(id, default);
+        Assert.Equal(DisputeOutcome.ChallengerWon, (DisputeOutcome)info.Outcome);
+        Assert.Equal(2, info.Reason); // DefenderTimedOut
+        foreach (int node in DisputeScenario.Replica0Nodes) Assert.Equal(BigInteger.Zero, await s.ActiveStakeAsync(node));
+        Assert.Equal(1_000 * DisputeScenario.Token, await s.ActiveStakeAsync(DisputeScenario.Replica1Node));
+    }
+
     private async Task<DisputeResult> PlayAsync(DisputeScenario s)
     {
         await _anvil.MintAsync(AnvilChain.DevAddress(DisputeScenario.Challenger), 1_000);
