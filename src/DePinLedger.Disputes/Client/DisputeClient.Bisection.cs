@@ -18,11 +18,7 @@ public sealed partial class DisputeClient
     /// </summary>
     public async Task<DisputeResult> DisputeByBisectionAsync(DisputeCase job, EngineTrace agreed, ModelOpenings openings, CancellationToken cancellation)
     {
-        ArgumentNullException.ThrowIfNull(job);
-        job.First.CheckTrace();
-        job.Second.CheckTrace();
-        StepAnalysis analysis = Analyse(job.First, job.Second, agreed, openings);
-        (ReplicaSide defender, ReplicaSide challenger) = analysis.FirstWrong ? (job.First, job.Second) : (job.Second, job.First);
+        (StepAnalysis analysis, ReplicaSide defender, ReplicaSide challenger) = Sides(job, agreed, openings);
         var moves = new List<DisputeMove>();
         (BigInteger id, DisputeMove open) = await OpenAsync(job.JobId, defender, challenger, cancellation);
         moves.Add(open);

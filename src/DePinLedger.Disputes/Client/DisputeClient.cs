@@ -83,12 +83,7 @@ public sealed partial class DisputeClient(TransactionSender sender, DeploymentFi
     /// </summary>
     public async Task<DisputeResult> DisputeAsync(DisputeCase job, EngineTrace agreed, ModelOpenings openings, CancellationToken cancellation)
     {
-        ArgumentNullException.ThrowIfNull(job);
-        job.First.CheckTrace();
-        job.Second.CheckTrace();
-        StepAnalysis analysis = Analyse(job.First, job.Second, agreed, openings);
-        if (!analysis.FirstWrong && !analysis.SecondWrong) throw new InvalidOperationException($"both leaves at {analysis.At} are the recomputed one; the replicas do not differ there");
-        (ReplicaSide defender, ReplicaSide challenger) = analysis.FirstWrong ? (job.First, job.Second) : (job.Second, job.First);
+        (StepAnalysis analysis, ReplicaSide defender, ReplicaSide challenger) = Sides(job, agreed, openings);
         var moves = new List<DisputeMove>();
 
         (BigInteger id, DisputeMove open) = await OpenAsync(job.JobId, defender, challenger, cancellation);
@@ -99,6 +94,20 @@ public sealed partial class DisputeClient(TransactionSender sender, DeploymentFi
         moves.Add(await ResolveAsync(id, defender.Stages, challenger.Stages, cancellation));
         Game.DisputeInfo info = await GetAsync(id, cancellation);
         return new DisputeResult(id, analysis, defender.Replica, (DisputeOutcome)info.Outcome, moves);
+    }
+
+    /// <summary>
+    /// Checks both traces against their signed roots, re-executes the divergent step, and picks the defender: the
+    /// replica whose leaf is wrong (the first one when both are), the other one challenging.
+    /// </summary>
+    private static (StepAnalysis Analysis, ReplicaSide Defender, ReplicaSide Challenger) Sides(DisputeCase job, EngineTrace agreed, ModelOpenings openings)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        job.First.CheckTrace();
+        job.Second.CheckTrace();
+        StepAnalysis analysis = Analyse(job.First, job.Second, agreed, openings);
+        if (!analysis.FirstWrong && !analysis.SecondWrong) throw new InvalidOperationException($"both leaves at {analysis.At} are the recomputed one; the replicas do not differ there");
+        return analysis.FirstWrong ? (analysis, job.First, job.Second) : (analysis, job.Second, job.First);
     }
 
     /// <summary>Opens a dispute against <paramref name="defender"/> naming <paramref name="challenger"/>; approves the bond first when needed.</summary>

@@ -14,7 +14,7 @@ public sealed class EngineTrace : IReplicaTrace, ITraceSink, IDisposable
     private readonly ReplicaRun _run;
     private readonly int _layers;
     private readonly int _slots;
-    private readonly List<int[]> _hidden = [];
+    private readonly List<int[]?> _hidden = []; // null for head steps
     private readonly List<LeafFields> _fields = [];
     private readonly List<int> _tokens = [];
     private readonly LayerSpan[] _blocks;
@@ -101,7 +101,7 @@ public sealed class EngineTrace : IReplicaTrace, ITraceSink, IDisposable
             _tokens.Add(token);
             for (int s = 0; s < _slots; s++)
             {
-                _hidden.Add(null!);
+                _hidden.Add(null);
                 _fields.Add(default);
             }
             EmbeddingStep.Embed(model, token, t, x, this, _scratch);
