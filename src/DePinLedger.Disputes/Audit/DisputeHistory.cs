@@ -50,19 +50,20 @@ public sealed class DisputeHistory
         var senders = new Dictionary<string, Transaction>(StringComparer.OrdinalIgnoreCase);
         foreach (FilterLog log in logs.OrderBy(l => l.BlockNumber.Value).ThenBy(l => l.LogIndex.Value))
         {
-            (string name, object data)? decoded = DecodeGameLog(log);
+            (string name, object data)? decoded = ChainRecords.Decoded(() => DecodeGameLog(log), $"a log of dispute {disputeId}");
             if (decoded is null) continue;
             Transaction tx = await ChainRecords.TransactionAsync(chain, log.TransactionHash, senders, cancellation);
             moves.Add(new LoggedMove(decoded.Value.name, (ulong)log.BlockNumber.Value, (ulong)log.LogIndex.Value, log.TransactionHash, AddressText.Checksum(tx.From), tx.Input, decoded.Value.data));
         }
-        Game.DisputeOpenedEvent opened = moves.Select(m => m.Data).OfType<Game.DisputeOpenedEvent>().SingleOrDefault()
+        Game.DisputeOpenedEvent opened = ChainRecords.Decoded(() => moves.Select(m => m.Data).OfType<Game.DisputeOpenedEvent>().SingleOrDefault(), $"DisputeOpened of dispute {disputeId}")
             ?? throw new UnknownDisputeException($"dispute {disputeId} does not exist on chain {chain.ChainId} (no DisputeOpened event from the game at {deployment.DisputeGame})");
         var jobId = StageCommitment.Word(opened.JobId);
 
         JobOnChain job = await JobOnChain.LoadAsync(chain, deployment, jobId, cancellation);
 
         FilterLog[] modelLogs = await ChainRecords.LogsAsync(chain, deployment, deployment.ModelRegistry, job.Request.ModelId.ToString(), cancellation);
-        Models.ModelRegisteredEvent model = modelLogs.Where(l => l.IsLogForEvent<Models.ModelRegisteredEvent>()).Select(l => l.DecodeEvent<Models.ModelRegisteredEvent>().Event).SingleOrDefault()
+        Models.ModelRegisteredEvent model = ChainRecords.Decoded(
+            () => modelLogs.Where(l => l.IsLogForEvent<Models.ModelRegisteredEvent>()).Select(l => l.DecodeEvent<Models.ModelRegisteredEvent>().Event).SingleOrDefault(), $"ModelRegistered of model {job.Request.ModelId}")
             ?? throw new InvalidDataException($"model {job.Request.ModelId} of job {jobId} was never registered at {deployment.ModelRegistry}");
 
         return new DisputeHistory

@@ -47,6 +47,24 @@ internal static class ChainRecords
     {
         if (input is null || input.Length < 10) return null;
         var function = new TFunction();
-        return string.Equals(input[..10], AbiSelector.Of(function.AbiSignature), StringComparison.OrdinalIgnoreCase) ? function.DecodeInput(input) : null;
+        return string.Equals(input[..10], AbiSelector.Of(function.AbiSignature), StringComparison.OrdinalIgnoreCase)
+            ? Decoded(() => function.DecodeInput(input), $"calldata of {function.AbiSignature}")
+            : null;
+    }
+
+    /// <summary>
+    /// Runs a decoder over what a node returned; a malformed answer (bad ABI encoding, duplicate records) becomes an
+    /// <see cref="InvalidDataException"/> naming <paramref name="what"/> instead of an arbitrary library exception.
+    /// </summary>
+    public static T Decoded<T>(Func<T> decode, string what)
+    {
+        try
+        {
+            return decode();
+        }
+        catch (Exception e) when (e is not (InvalidDataException or OperationCanceledException))
+        {
+            throw new InvalidDataException($"the node's answer for {what} could not be decoded: {e.Message}", e);
+        }
     }
 }

@@ -24,13 +24,14 @@ public sealed record JobOnChain(Bytes32 JobId, string Client, JobRequest Request
         ArgumentNullException.ThrowIfNull(chain);
         ArgumentNullException.ThrowIfNull(deployment);
         FilterLog[] logs = await ChainRecords.LogsAsync(chain, deployment, deployment.JobMarket, jobId.ToString(), cancellation);
-        Jobs.JobCreatedEvent created = logs.Where(l => l.IsLogForEvent<Jobs.JobCreatedEvent>()).Select(l => l.DecodeEvent<Jobs.JobCreatedEvent>().Event).SingleOrDefault()
+        Jobs.JobCreatedEvent created = ChainRecords.Decoded(
+            () => logs.Where(l => l.IsLogForEvent<Jobs.JobCreatedEvent>()).Select(l => l.DecodeEvent<Jobs.JobCreatedEvent>().Event).SingleOrDefault(), $"JobCreated of job {jobId}")
             ?? throw new InvalidDataException($"job {jobId} has no JobCreated event at {deployment.JobMarket}");
         var transactions = new Dictionary<string, Transaction>(StringComparer.OrdinalIgnoreCase);
         var replicas = new List<SubmittedReplica>();
         foreach (FilterLog log in logs.Where(l => l.IsLogForEvent<Jobs.ResultSubmittedEvent>()))
         {
-            Jobs.ResultSubmittedEvent result = log.DecodeEvent<Jobs.ResultSubmittedEvent>().Event;
+            Jobs.ResultSubmittedEvent result = ChainRecords.Decoded(() => log.DecodeEvent<Jobs.ResultSubmittedEvent>().Event, $"ResultSubmitted of job {jobId}");
             Transaction tx = await ChainRecords.TransactionAsync(chain, log.TransactionHash, transactions, cancellation);
             Jobs.SubmitResultFunction? submit = ChainRecords.Decode<Jobs.SubmitResultFunction>(tx.Input);
             List<byte[]> signatures = submit is not null && result.Replica < submit.Results.Count
