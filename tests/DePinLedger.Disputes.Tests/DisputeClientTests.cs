@@ -42,9 +42,7 @@ public sealed class DisputeClientTests(ITestOutputHelper output) : IAsyncLifetim
         await AssertAuditAgreesAsync(s, result, "ChallengerWon");
 
         // Replica 0 is the result served to the client: proven wrong, the whole fee is credited back to the client.
-        BigInteger refund = await _anvil.Deployer.QueryAsync<Chain.Contracts.Jobs.CreditOfFunction, BigInteger>(_anvil.Deployment.JobMarket,
-            new Chain.Contracts.Jobs.CreditOfFunction { Account = AnvilChain.DevAddress(DisputeScenario.Client) }, default);
-        Assert.Equal(s.Request.Fee, refund);
+        Assert.Equal(s.Request.Fee, await JobMarketCreditAsync(DisputeScenario.Client));
 
         // Refused moves come back as the game's custom errors, decoded into one clear sentence.
         var client = new DisputeClient(await _anvil.SenderAsync(DisputeScenario.Challenger), _anvil.Deployment);
@@ -57,7 +55,7 @@ public sealed class DisputeClientTests(ITestOutputHelper output) : IAsyncLifetim
     }
 
     [Fact]
-    public async Task EmbeddingFault_InOtherReplica_SlashesItsNode_DefenderWins()
+    public async Task EmbeddingFault_InReplica1_ItIsDisputedAndSlashed_HonestReplicaPaidAfterTheWindow()
     {
         // Replica 1 (one stage, dev node 3) embeds a wrong vector at a prompt position; the analysis finds replica 1
         // wrong and disputes it, naming replica 0.
@@ -72,7 +70,32 @@ public sealed class DisputeClientTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Equal(DisputeOutcome.ChallengerWon, result.Outcome);
         await AssertSlashedAsync(s, result, slashed: DisputeScenario.Replica1Node, spared: DisputeScenario.Replica0Nodes);
         await AssertAuditAgreesAsync(s, result, "ChallengerWon");
+
+        // After the challenge window the honest replica alone is paid, by layers served: (fee − 5 %) × 3/5 and × 2/5.
+        await _anvil.WarpAsync(TimeSpan.FromDays(1) + TimeSpan.FromSeconds(1));
+        var finalize = new Chain.Contracts.Jobs.FinalizeFunction
+        {
+            JobId = s.JobId.ToArray(),
+            Stages =
+            [
+                s.Replicas[0].Stages.Select(c => new Chain.Contracts.Jobs.StageRecord
+                {
+                    Node = c.Node, FirstLayer = (ushort)c.Span.FirstLayer, LastLayer = (ushort)c.Span.LastLayer,
+                    InputRoot = c.InputRoot.ToArray(), TraceRoot = c.TraceRoot.ToArray(), OutputRoot = c.OutputRoot.ToArray(),
+                }).ToList(),
+                [],
+            ],
+        };
+        await (await _anvil.SenderAsync(DisputeScenario.Client)).SendAsync(_anvil.Deployment.JobMarket, finalize, "finalize", null, default);
+        BigInteger paid = s.Request.Fee * 95 / 100;
+        Assert.Equal(paid * 3 / 5, await JobMarketCreditAsync(DisputeScenario.Replica0Nodes[0]));
+        Assert.Equal(paid * 2 / 5, await JobMarketCreditAsync(DisputeScenario.Replica0Nodes[1]));
+        Assert.Equal(BigInteger.Zero, await JobMarketCreditAsync(DisputeScenario.Replica1Node));
     }
+
+    private async Task<BigInteger> JobMarketCreditAsync(int dev) =>
+        await _anvil.Deployer.QueryAsync<Chain.Contracts.Jobs.CreditOfFunction, BigInteger>(_anvil.Deployment.JobMarket,
+            new Chain.Contracts.Jobs.CreditOfFunction { Account = AnvilChain.DevAddress(dev) }, default);
 
     [Fact]
     public async Task HeadFault_AtFirstSampledToken_SlashesLastStage()
