@@ -135,6 +135,27 @@ public sealed class DisputeClientTests(ITestOutputHelper output) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task TruncatedTrace_DefenderStoppedEarly_DisputedByBisectionWithAbsenceProofs()
+    {
+        // Replica 0 stops after 2 of the 6 tokens without sampling a stop token: its trace simply ends. The fast path
+        // cannot open a missing leaf, so the client bisects; the defender's stages prove the position absent and the
+        // embedding step (with the stop rule) decides against them. Slot 0 belongs to replica 0's first stage.
+        DisputeScenario s = await DisputeScenario.StartAsync(_anvil, faultyReplica: 0, fault: null, faultyMaxTokens: 2);
+        int t = s.Prompt.Length + 1;
+
+        DisputeResult result = await PlayAsync(s);
+
+        Assert.Equal(new TracePoint(t, 0), result.Step.At);
+        Assert.True(result.Step.OneAbsent);
+        Assert.Equal(Inference.Commitments.Hash32.Zero, result.Step.FirstLeaf);
+        Assert.Contains(result.Moves, m => m.Name == "finishBisection");
+        Assert.Equal(DisputeOutcome.ChallengerWon, result.Outcome);
+        await AssertSlashedAsync(s, result, slashed: DisputeScenario.Replica0Nodes[0], spared: [DisputeScenario.Replica0Nodes[1], DisputeScenario.Replica1Node]);
+        string audit = await AssertAuditAgreesAsync(s, result, "ChallengerWon");
+        Assert.Contains("generation had not stopped", audit);
+    }
+
+    [Fact]
     public async Task ChallengerStalls_AfterOpening_ResolvedByTimeoutForTheDefender()
     {
         DisputeScenario s = await DisputeScenario.StartAsync(_anvil, faultyReplica: 0, new TraceFault(new TracePoint(1, 2)));

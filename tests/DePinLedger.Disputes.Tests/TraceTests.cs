@@ -91,7 +91,22 @@ public sealed class TraceTests
 
         Assert.Null(DivergenceFinder.First(a, b));
         Assert.Equal(new Divergence(new TracePoint(a.Positions, 0), BothPresent: false), DivergenceFinder.First(a, longer));
-        Assert.Throws<NotSupportedException>(() => DisputeClient.Analyse(new ReplicaSide(0, [], a), new ReplicaSide(1, [], longer), a, DisputeScenario.Openings));
+        // The stop rule decides which one is wrong: for a 4-token job the longer trace, for a 6-token job the shorter.
+        StepAnalysis fourTokenJob = DisputeClient.Analyse(new ReplicaSide(0, [], a), new ReplicaSide(1, [], longer), a, DisputeScenario.Openings);
+        Assert.True(fourTokenJob.OneAbsent);
+        Assert.Equal(Hash32.Zero, fourTokenJob.CorrectLeaf);
+        Assert.False(fourTokenJob.FirstWrong);
+        Assert.True(fourTokenJob.SecondWrong);
+        StepAnalysis sixTokenJob = DisputeClient.Analyse(new ReplicaSide(0, [], a), new ReplicaSide(1, [], longer), longer, DisputeScenario.Openings);
+        Assert.True(sixTokenJob.FirstWrong);
+        Assert.False(sixTokenJob.SecondWrong);
+        Assert.Equal(longer.Leaf(new TracePoint(a.Positions, 0)), sixTokenJob.CorrectLeaf);
+
+        // An absence opening: position 8 of a one-stage trace of 8 positions × 7 leaves is leaf 56, padding (of 64).
+        (IReadOnlyList<Hash32> fields, IReadOnlyList<Hash32> proof) = a.Absence(0, a.Positions);
+        int index = a.Positions * (Layers + 2);
+        Assert.Empty(fields);
+        Assert.True(MerkleTree.Verify(a.StageRoot(0), Hash32.Zero, index, proof));
     }
 
     [Fact]

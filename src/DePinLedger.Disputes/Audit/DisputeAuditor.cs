@@ -152,9 +152,21 @@ public static class DisputeAuditor
             }
             else if (Decode<Prover.StepEmbeddingFunction>(history) is { } embedding)
             {
-                int token = (int)embedding.Step.Token;
-                Expect(t == 0 ? token == (int)embedding.Job.Prompt.FirstOrDefault() : token == StepWitness.TokenOf(carryIn), "the embedded token is the agreed one", checks, problems);
-                recomputed = StepReplay.Embedding(model, t, token);
+                int[] prompt = embedding.Job.Prompt.Select(x => checked((int)x)).ToArray();
+                int token = t == 0 ? prompt.FirstOrDefault() : StepWitness.TokenOf(carryIn);
+                // The game's stop rule: after a sampled BOS/EOS or at the token limit no leaf may exist at t.
+                bool stopped = t > 0 && ((t >= prompt.Length && Inference.Engine.Generator.IsStop(token)) || t >= prompt.Length - 1 + request.MaxTokens);
+                if (Hex(f.DefenderLeaf) == Hash32.Zero.ToString())
+                {
+                    Expect(JobTerms.PromptHash(prompt) == request.PromptHash, "the prompt hashes to the job's promptHash", checks, problems);
+                    checks.Add($"ok: the defender's trace ends before position {t}; generation had {(stopped ? "" : "not ")}stopped there");
+                }
+                if (stopped && Hex(f.DefenderLeaf) == Hash32.Zero.ToString()) recomputed = Hash32.Zero;
+                else
+                {
+                    Expect(embedding.Step.Token == (uint)token, "the embedded token is the agreed one", checks, problems);
+                    recomputed = StepReplay.Embedding(model, t, token);
+                }
             }
             else if (Decode<Prover.StepHeadFunction>(history) is { } head)
             {

@@ -92,7 +92,7 @@ internal sealed class OpeningChecks(int layers, IReadOnlyList<StageCommitment>? 
             }
             if (part.Absent)
             {
-                problems.Add($"defender stage {part.Stage} proved position {position} absent; absence openings are not re-checked by this auditor");
+                Absent(part, (int)position, layout, defender!);
                 continue;
             }
             int[] slots = Enumerable.Range(0, layers + 2).Where(s => layout.Stages[part.Stage].Owns(s, layers)).ToArray();
@@ -104,6 +104,29 @@ internal sealed class OpeningChecks(int layers, IReadOnlyList<StageCommitment>? 
             for (int i = 0; i < slots.Length; i++)
                 Open("defender", $"stage {part.Stage} part", new TracePoint((int)position, slots[i]), part.Fields[2 * i], part.Fields[2 * i + 1], part.Proofs[i], defender!);
         }
+    }
+
+    // An absence: a zero padding leaf at j = position · n inside the padded tree, or the stage's first leaf at index 0
+    // with a proof too short for the tree to reach j.
+    private void Absent(Game.PartReveal part, int position, StageLayout layout, IReadOnlyList<StageCommitment> stages)
+    {
+        StageSpan span = layout.Stages[part.Stage];
+        long j = (long)position * span.SlotsPerPosition(layers);
+        var root = new Hash32(stages[part.Stage].TraceRoot.Span);
+        bool valid = false;
+        if (part.Proofs.Count == 1 && part.Proofs[0].Count < 31 && part.Proofs[0].All(w => w.Length == 32) && part.Fields.All(w => w.Length == 32))
+        {
+            List<Hash32> proof = part.Proofs[0].Select(w => new Hash32(w)).ToList();
+            if (part.Fields.Count == 0)
+                valid = j < 1L << proof.Count && MerkleTree.Verify(root, Hash32.Zero, (int)j, proof);
+            else if (part.Fields.Count == 2)
+            {
+                var first = new TracePoint(0, span.FirstLayer == 0 ? 0 : span.FirstLayer + 1);
+                valid = j >= 1L << proof.Count && MerkleTree.Verify(root, new LeafFields(new Hash32(part.Fields[0]), new Hash32(part.Fields[1])).Leaf(first), 0, proof);
+            }
+        }
+        if (!valid) problems.Add($"defender stage {part.Stage}'s absence proof at position {position} does not verify against its signed root {root}");
+        openings.Add(new AuditedOpening("defender", $"stage {part.Stage} absence", position, -1, part.Stage, valid));
     }
 
     private bool SameStages(string side, string call, IReadOnlyList<StageCommitment>? logged, IEnumerable<StageCommitment> supplied)

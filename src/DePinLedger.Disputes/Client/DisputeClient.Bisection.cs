@@ -1,6 +1,7 @@
 using System.Numerics;
 using DePinLedger.Chain.Transactions;
 using DePinLedger.Disputes.Traces;
+using DePinLedger.Inference.Commitments;
 using DePinLedger.Inference.Conformance;
 using Nethereum.Contracts;
 using Game = DePinLedger.Chain.Contracts.Game;
@@ -93,16 +94,20 @@ public sealed partial class DisputeClient
         return Move("revealPosition", sent);
     }
 
-    /// <summary>The defender's move: every defender stage's leaves at the round's position, in one call.</summary>
+    /// <summary>The defender's move: every defender stage's leaves at the round's position (or proof that its trace has none there), in one call.</summary>
     public async Task<DisputeMove> RevealPartsAsync(BigInteger disputeId, int position, ReplicaSide defender, List<byte[]> challengerFields, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(defender);
         StageLayout layout = defender.Trace.Layout;
-        if (position >= defender.Trace.Positions)
-            throw new NotSupportedException($"the defender's trace ends before position {position}; proving a position absent is not implemented yet");
         var parts = new List<Game.PartReveal>();
         for (int stage = 0; stage < layout.Stages.Count; stage++)
         {
+            if (position >= defender.Trace.Positions)
+            {
+                (IReadOnlyList<Hash32> fields, IReadOnlyList<Hash32> proof) = defender.Trace.Absence(stage, position);
+                parts.Add(new Game.PartReveal { Stage = (byte)stage, Absent = true, Fields = Steps.StepWitness.Words(fields), Proofs = [Steps.StepWitness.Words(proof)] });
+                continue;
+            }
             int[] slots = Enumerable.Range(0, layout.Layers + 2).Where(s => layout.Stages[stage].Owns(s, layout.Layers)).ToArray();
             parts.Add(new Game.PartReveal
             {

@@ -26,6 +26,9 @@ public sealed record DisputeCase(Bytes32 JobId, JobRequest Request, IReadOnlyLis
 /// <summary>What the local re-execution found: the step, the correct leaf and who holds a wrong one.</summary>
 public sealed record StepAnalysis(TracePoint At, Hash32 CorrectLeaf, Hash32 FirstLeaf, Hash32 SecondLeaf)
 {
+    /// <summary>One trace ends before <see cref="At"/>: only the bisection (with absence proofs) can reach it.</summary>
+    public bool OneAbsent { get; init; }
+
     public bool FirstWrong => FirstLeaf != CorrectLeaf;
 
     public bool SecondWrong => SecondLeaf != CorrectLeaf;
@@ -64,26 +67,42 @@ public sealed partial class DisputeClient(TransactionSender sender, DeploymentFi
         ArgumentNullException.ThrowIfNull(agreed);
         Divergence divergence = DivergenceFinder.First(first.Trace, second.Trace)
             ?? throw new InvalidOperationException("the replicas' traces are identical: there is nothing to dispute");
-        if (!divergence.BothPresent)
-            throw new NotSupportedException($"one trace ends at {divergence.At} where the other goes on; that needs the bisection's absence proofs, not the fast path");
         TracePoint at = divergence.At;
         int layers = first.Trace.Layout.Layers;
         foreach (TracePoint input in Inputs(at, layers))
             if (agreed.Fields(input) != first.Trace.Fields(input))
                 throw new InvalidOperationException($"the recomputed trace differs from both replicas at {input}, before their first disagreement {at}: the job's inputs are not the ones the replicas ran");
-        Hash32 correct = at.Slot == 0 ? StepWitness.Embedding(agreed, openings, at).Leaf
-            : at.Slot == layers + 1 ? StepWitness.Head(agreed, openings, at).Leaf
-            : StepWitness.Layer(agreed, openings, at).Leaf;
-        return new StepAnalysis(at, correct, first.Trace.Fields(at).Leaf(at), second.Trace.Fields(at).Leaf(at));
+        Hash32 correct;
+        if (!divergence.BothPresent)
+        {
+            // One trace ends at position t (slot 0) where the other goes on: right iff generation had stopped, i.e. the
+            // token sampled at t − 1 is BOS/EOS or the token limit is reached (the game's stop rule).
+            int p = agreed.Prompt.Count, t = at.Position;
+            int previous = StepWitness.TokenOf(agreed.Fields(new TracePoint(t - 1, layers + 1)).B);
+            bool stopped = (t >= p && Inference.Engine.Generator.IsStop(previous)) || t >= p - 1 + agreed.MaxTokens;
+            correct = stopped ? Hash32.Zero : StepWitness.Embedding(agreed, openings, at).Leaf;
+        }
+        else
+        {
+            correct = at.Slot == 0 ? StepWitness.Embedding(agreed, openings, at).Leaf
+                : at.Slot == layers + 1 ? StepWitness.Head(agreed, openings, at).Leaf
+                : StepWitness.Layer(agreed, openings, at).Leaf;
+        }
+        return new StepAnalysis(at, correct, LeafOrAbsent(first.Trace, at), LeafOrAbsent(second.Trace, at)) { OneAbsent = !divergence.BothPresent };
     }
+
+    /// <summary>The leaf at <paramref name="at"/>, zero when the trace ends before it (the game's "no leaf").</summary>
+    private static Hash32 LeafOrAbsent(IReplicaTrace trace, TracePoint at) => at.Position < trace.Positions ? trace.Fields(at).Leaf(at) : Hash32.Zero;
 
     /// <summary>
     /// The whole fast path: analyse, open against the wrong replica (the first one when both are wrong) naming the
-    /// other, narrow, prove the step and resolve. The caller's account bonds.
+    /// other, narrow, prove the step and resolve. The caller's account bonds. When one trace ends where the other
+    /// goes on, the fast path cannot open the missing leaf and the dispute goes by bisection.
     /// </summary>
     public async Task<DisputeResult> DisputeAsync(DisputeCase job, EngineTrace agreed, ModelOpenings openings, CancellationToken cancellation)
     {
         (StepAnalysis analysis, ReplicaSide defender, ReplicaSide challenger) = Sides(job, agreed, openings);
+        if (analysis.OneAbsent) return await DisputeByBisectionAsync(job, agreed, openings, cancellation);
         var moves = new List<DisputeMove>();
 
         (BigInteger id, DisputeMove open) = await OpenAsync(job.JobId, defender, challenger, cancellation);

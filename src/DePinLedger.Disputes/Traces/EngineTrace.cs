@@ -69,6 +69,20 @@ public sealed class EngineTrace : IReplicaTrace, ITraceSink, IDisposable
         return _trees[stage].Proof(Layout.Stages[stage].LeafIndex(at.Position, at.Slot, _layers));
     }
 
+    public (IReadOnlyList<Hash32> Fields, IReadOnlyList<Hash32> Proof) Absence(int stage, int position)
+    {
+        if (position < Positions) throw new ArgumentOutOfRangeException(nameof(position), $"the trace holds position {position}");
+        StageSpan span = Layout.Stages[stage];
+        MerkleTree tree = _trees[stage];
+        long index = (long)position * span.SlotsPerPosition(_layers);
+        if (index < 1L << tree.Depth) return ([], tree.PaddingProof((int)index));
+        LeafFields first = Fields(new TracePoint(0, span.FirstLayer == 0 ? 0 : span.FirstLayer + 1));
+        return ([first.A, first.B], tree.Proof(0));
+    }
+
+    /// <summary>Most tokens the run generates (its stop rule with BOS/EOS and the context length).</summary>
+    public int MaxTokens => _run.MaxTokens;
+
     /// <summary>Runs the replica: prompt positions, then sampling until a stop token, the token limit or the context end.</summary>
     public static EngineTrace Run(ReplicaRun run)
     {

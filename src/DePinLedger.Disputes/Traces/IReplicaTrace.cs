@@ -40,6 +40,14 @@ public interface IReplicaTrace
 
     /// <summary>Merkle opening of leaf <paramref name="at"/> in the trace of the stage that owns its slot.</summary>
     IReadOnlyList<Hash32> Proof(TracePoint at);
+
+    /// <summary>
+    /// Proof that stage <paramref name="stage"/>'s trace holds no leaves at <paramref name="position"/> (at or past
+    /// <see cref="Positions"/>), as the game's PartReveal takes it: with j = position · n, a zero padding leaf at j
+    /// (no fields) when j is inside the padded tree, else the stage's first leaf (its a, b) at index 0, whose
+    /// proof length shows the tree is too small for j.
+    /// </summary>
+    (IReadOnlyList<Hash32> Fields, IReadOnlyList<Hash32> Proof) Absence(int stage, int position);
 }
 
 /// <summary>Where replica traces come from.</summary>

@@ -60,7 +60,9 @@ internal sealed class DisputeScenario
     /// Registers the model (with <paramref name="verifier"/>, default the deployed LayerStepVerifier) and the nodes,
     /// creates the job and submits both replicas, the one named by <paramref name="faultyReplica"/> with <paramref name="fault"/>.
     /// </summary>
-    public static async Task<DisputeScenario> StartAsync(AnvilChain anvil, int faultyReplica, TraceFault fault, string promptText = "Once upon a time", int maxTokens = 6, string? verifier = null)
+    /// <remarks>With <paramref name="faultyMaxTokens"/> the faulty replica also stops generating after that many tokens.</remarks>
+    public static async Task<DisputeScenario> StartAsync(AnvilChain anvil, int faultyReplica, TraceFault? fault, string promptText = "Once upon a time", int maxTokens = 6,
+        string? verifier = null, int? faultyMaxTokens = null)
     {
         var s = new DisputeScenario(anvil);
         await s.RegisterModelAsync(verifier ?? anvil.Deployment.StepVerifier);
@@ -69,8 +71,8 @@ internal sealed class DisputeScenario
         await s.CreateJobAsync(maxTokens);
         SamplingParams sampling = JobTerms.Sampling(s.Request);
         StageLayout split = StageLayout.Split(Model.Config.Layers, 3, 2), single = StageLayout.Single(Model.Config.Layers);
-        var run0 = new ReplicaRun(Model, s.Prompt, maxTokens, sampling, split) { Fault = faultyReplica == 0 ? fault : null };
-        var run1 = new ReplicaRun(Model, s.Prompt, maxTokens, sampling, single) { Fault = faultyReplica == 1 ? fault : null };
+        var run0 = new ReplicaRun(Model, s.Prompt, faultyReplica == 0 ? faultyMaxTokens ?? maxTokens : maxTokens, sampling, split) { Fault = faultyReplica == 0 ? fault : null };
+        var run1 = new ReplicaRun(Model, s.Prompt, faultyReplica == 1 ? faultyMaxTokens ?? maxTokens : maxTokens, sampling, single) { Fault = faultyReplica == 1 ? fault : null };
         var source = new EngineTraceSource();
         IReplicaTrace trace0 = await source.LoadAsync(run0, default), trace1 = await source.LoadAsync(run1, default);
         s.Replicas = [await s.SubmitSideAsync(0, trace0, Replica0Nodes), await s.SubmitSideAsync(1, trace1, [Replica1Node])];
