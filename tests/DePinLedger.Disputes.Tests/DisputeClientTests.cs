@@ -156,6 +156,25 @@ public sealed class DisputeClientTests(ITestOutputHelper output) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task SingleReplicaJob_DisputedWithTheChallengersOwnCommitment_SlashesTheFaultyStage()
+    {
+        DisputeScenario s = await DisputeScenario.StartAsync(_anvil, faultyReplica: 0, new TraceFault(new TracePoint(5, 5)), replicas: 1);
+        await _anvil.MintAsync(AnvilChain.DevAddress(DisputeScenario.Challenger), 1_000);
+        var client = new DisputeClient(await _anvil.SenderAsync(DisputeScenario.Challenger), _anvil.Deployment);
+        JobOnChain job = await JobOnChain.LoadAsync(_anvil.Deployer, _anvil.Deployment, s.JobId, default);
+        Assert.Single(job.Replicas);
+        using EngineTrace own = s.Recompute();
+
+        DisputeResult result = await client.DisputeAsync(job.OwnCommitmentCase(s.Prompt, 0, s.Replicas[0].Trace, own), own, DisputeScenario.Openings, default);
+
+        Assert.Equal(new TracePoint(5, 5), result.Step.At);
+        Assert.Equal(DisputeOutcome.ChallengerWon, result.Outcome);
+        await AssertSlashedAsync(s, result, slashed: DisputeScenario.Replica0Nodes[1], spared: [DisputeScenario.Replica0Nodes[0]]);
+        string audit = await AssertAuditAgreesAsync(s, result, "ChallengerWon");
+        Assert.Contains("own commitment", audit);
+    }
+
+    [Fact]
     public async Task ChallengerStalls_AfterOpening_ResolvedByTimeoutForTheDefender()
     {
         DisputeScenario s = await DisputeScenario.StartAsync(_anvil, faultyReplica: 0, new TraceFault(new TracePoint(1, 2)));

@@ -53,7 +53,25 @@ public sealed record JobOnChain(Bytes32 JobId, string Client, JobRequest Request
     /// <summary>The dispute case of replicas 0 and 1, after checking that <paramref name="prompt"/> is the job's.</summary>
     public DisputeCase Case(IReadOnlyList<int> prompt, IReplicaTrace replica0, IReplicaTrace replica1)
     {
-        if (JobTerms.PromptHash(prompt) != Request.PromptHash) throw new ArgumentException($"the prompt does not hash to job {JobId}'s promptHash {Request.PromptHash}", nameof(prompt));
+        CheckPrompt(prompt);
         return new DisputeCase(JobId, Request, prompt, Side(0, replica0), Side(1, replica1));
+    }
+
+    /// <summary>
+    /// The dispute case of one replica against the challenger's own commitment (a job run once, or a replica checked
+    /// by anyone): <paramref name="own"/> is the challenger's trace, committed as stages with node zero.
+    /// </summary>
+    public DisputeCase OwnCommitmentCase(IReadOnlyList<int> prompt, byte replica, IReplicaTrace trace, IReplicaTrace own)
+    {
+        ArgumentNullException.ThrowIfNull(own);
+        CheckPrompt(prompt);
+        const string none = "0x0000000000000000000000000000000000000000";
+        var stages = own.Layout.Stages.Select((span, i) => new StageCommitment(none, span, Bytes32.Zero, new Bytes32(own.StageRoot(i).AsSpan()), Bytes32.Zero)).ToList();
+        return new DisputeCase(JobId, Request, prompt, Side(replica, trace), new ReplicaSide(DisputeClient.OwnCommitment, stages, own));
+    }
+
+    private void CheckPrompt(IReadOnlyList<int> prompt)
+    {
+        if (JobTerms.PromptHash(prompt) != Request.PromptHash) throw new ArgumentException($"the prompt does not hash to job {JobId}'s promptHash {Request.PromptHash}", nameof(prompt));
     }
 }

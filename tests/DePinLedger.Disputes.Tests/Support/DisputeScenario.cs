@@ -60,23 +60,28 @@ internal sealed class DisputeScenario
     /// Registers the model (with <paramref name="verifier"/>, default the deployed LayerStepVerifier) and the nodes,
     /// creates the job and submits both replicas, the one named by <paramref name="faultyReplica"/> with <paramref name="fault"/>.
     /// </summary>
-    /// <remarks>With <paramref name="faultyMaxTokens"/> the faulty replica also stops generating after that many tokens.</remarks>
+    /// <remarks>
+    /// With <paramref name="faultyMaxTokens"/> the faulty replica also stops generating after that many tokens. With
+    /// <paramref name="replicas"/> = 1 the job runs once (replica 0 only).
+    /// </remarks>
     public static async Task<DisputeScenario> StartAsync(AnvilChain anvil, int faultyReplica, TraceFault? fault, string promptText = "Once upon a time", int maxTokens = 6,
-        string? verifier = null, int? faultyMaxTokens = null)
+        string? verifier = null, int? faultyMaxTokens = null, byte replicas = 2)
     {
         var s = new DisputeScenario(anvil);
         await s.RegisterModelAsync(verifier ?? anvil.Deployment.StepVerifier);
         foreach (int node in (int[])[.. Replica0Nodes, Replica1Node]) await s.RegisterNodeAsync(node);
         s.Prompt = Model.Tokenizer.Encode(promptText, bos: true, eos: false);
-        await s.CreateJobAsync(maxTokens);
+        await s.CreateJobAsync(maxTokens, replicas);
         SamplingParams sampling = JobTerms.Sampling(s.Request);
         StageLayout split = StageLayout.Split(Model.Config.Layers, 3, 2), single = StageLayout.Single(Model.Config.Layers);
         var run0 = new ReplicaRun(Model, s.Prompt, faultyReplica == 0 ? faultyMaxTokens ?? maxTokens : maxTokens, sampling, split) { Fault = faultyReplica == 0 ? fault : null };
         var run1 = new ReplicaRun(Model, s.Prompt, faultyReplica == 1 ? faultyMaxTokens ?? maxTokens : maxTokens, sampling, single) { Fault = faultyReplica == 1 ? fault : null };
         var source = new EngineTraceSource();
         IReplicaTrace trace0 = await source.LoadAsync(run0, default), trace1 = await source.LoadAsync(run1, default);
-        s.Replicas = [await s.SubmitSideAsync(0, trace0, Replica0Nodes), await s.SubmitSideAsync(1, trace1, [Replica1Node])];
-        await s.SubmitAsync(trace0, trace1);
+        s.Replicas = replicas == 1
+            ? [await s.SubmitSideAsync(0, trace0, Replica0Nodes)]
+            : [await s.SubmitSideAsync(0, trace0, Replica0Nodes), await s.SubmitSideAsync(1, trace1, [Replica1Node])];
+        await s.SubmitAsync(replicas == 1 ? [trace0] : [trace0, trace1]);
         return s;
     }
 
@@ -129,13 +134,13 @@ internal sealed class DisputeScenario
         await sender.SendAsync(Anvil.Deployment.StakeManager, new StakeFunction { Node = sender.Address, Amount = 1_000 * Token }, "stake", null, default);
     }
 
-    private async Task CreateJobAsync(int maxTokens)
+    private async Task CreateJobAsync(int maxTokens, byte replicas)
     {
         TransactionSender client = await Anvil.SenderAsync(Client);
         await Anvil.MintAsync(client.Address, 1_000);
         await client.SendAsync(Anvil.Deployment.Token, new ApproveFunction { Spender = Anvil.Deployment.JobMarket, Value = BigInteger.Pow(2, 255) }, "approve", null, default);
         var latest = await Anvil.Deployer.Web3.Eth.Blocks.GetBlockWithTransactionsHashesByNumber.SendRequestAsync(Nethereum.RPC.Eth.DTOs.BlockParameter.CreateLatest());
-        Request = new JobRequest(new Bytes32(Model.ModelId.AsSpan()), JobTerms.PromptHash(Prompt), (uint)maxTokens, 0, JobRequest.Q16One, 7, 2, 50 * Token,
+        Request = new JobRequest(new Bytes32(Model.ModelId.AsSpan()), JobTerms.PromptHash(Prompt), (uint)maxTokens, 0, JobRequest.Q16One, 7, replicas, 50 * Token,
             (ulong)latest.Timestamp.Value + 3_600, Keccak.Hash("dispute-test"));
         await client.SendAsync(Anvil.Deployment.JobMarket, new CreateJobFunction
         {
@@ -175,13 +180,13 @@ internal sealed class DisputeScenario
         return Task.FromResult(new ReplicaSide(replica, stages, trace));
     }
 
-    private async Task SubmitAsync(IReplicaTrace trace0, IReplicaTrace trace1)
+    private async Task SubmitAsync(IReplicaTrace[] traces)
     {
         TransactionSender client = await Anvil.SenderAsync(Client);
         var submit = new SubmitResultFunction
         {
             JobId = JobId.ToArray(),
-            Results = [Result(trace0, _signed[0]), Result(trace1, _signed[1])],
+            Results = traces.Select((trace, i) => Result(trace, _signed[i])).ToList(),
         };
         SentTransaction sent = await client.SendAsync(Anvil.Deployment.JobMarket, submit, "submit result", null, default);
         // The stage records as JobMarket emitted them are what the game checks re-supplied stages against.
