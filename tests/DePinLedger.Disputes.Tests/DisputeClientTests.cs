@@ -194,6 +194,7 @@ public sealed class DisputeClientTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Equal(1_000 * DisputeScenario.Token, await s.ActiveStakeAsync(DisputeScenario.Replica0Nodes[1]));
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => client.GetAsync(id + 1, default));
         Assert.Contains("does not exist", ex.Message);
+        Assert.Contains("on-chain verdict: DefenderWon (ChallengerTimedOut)", await AuditAsync(id));
     }
 
     [Fact]
@@ -220,6 +221,9 @@ public sealed class DisputeClientTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Equal(2, info.Reason); // DefenderTimedOut
         foreach (int node in DisputeScenario.Replica0Nodes) Assert.Equal(BigInteger.Zero, await s.ActiveStakeAsync(node));
         Assert.Equal(1_000 * DisputeScenario.Token, await s.ActiveStakeAsync(DisputeScenario.Replica1Node));
+        string audit = await AuditAsync(id);
+        Assert.Contains("on-chain verdict: ChallengerWon (DefenderTimedOut)", audit);
+        Assert.Contains("Merkle openings in the moves: 7 of 7 verify", audit);
     }
 
     private async Task<DisputeResult> PlayAsync(DisputeScenario s)
@@ -254,24 +258,31 @@ public sealed class DisputeClientTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Equal(DisputePhase.Resolved, (DisputePhase)info.Phase);
     }
 
-    private async Task<string> AssertAuditAgreesAsync(DisputeScenario s, DisputeResult result, string verdict)
+    /// <summary>Runs the built auditor on a dispute: it must exit 0 (the verdict agrees); returns the account.</summary>
+    private async Task<string> AuditAsync(BigInteger disputeId)
     {
         string deployment = Path.Combine(Path.GetTempPath(), $"depin-dispute-{Guid.NewGuid():N}.json");
         _anvil.Deployment.Save(deployment);
         try
         {
-            DepinProcess.Result audit = await DepinProcess.RunAsync("audit", "replay", result.DisputeId.ToString(), "--rpc", _anvil.Rpc.ToString(), "--deployment", deployment, "--model", SharedModels.Stories260K);
+            DepinProcess.Result audit = await DepinProcess.RunAsync("audit", "replay", disputeId.ToString(), "--rpc", _anvil.Rpc.ToString(), "--deployment", deployment, "--model", SharedModels.Stories260K);
             output.WriteLine(audit.Out);
             Assert.True(audit.ExitCode == 0, $"audit exited {audit.ExitCode}: {audit.Error}");
-            Assert.Contains(verdict, audit.Out);
-            Assert.Contains("agrees", audit.Out);
-            Assert.Contains(s.JobId.ToString(), audit.Out);
-            Assert.DoesNotContain("problem:", audit.Out);
+            Assert.Contains("the verdict agrees", audit.Out);
             return audit.Out;
         }
         finally
         {
             File.Delete(deployment);
         }
+    }
+
+    private async Task<string> AssertAuditAgreesAsync(DisputeScenario s, DisputeResult result, string verdict)
+    {
+        string audit = await AuditAsync(result.DisputeId);
+        Assert.Contains(verdict, audit);
+        Assert.Contains(s.JobId.ToString(), audit);
+        Assert.DoesNotContain("problem:", audit);
+        return audit;
     }
 }
