@@ -126,6 +126,8 @@ public sealed partial class DisputeClient(TransactionSender sender, DeploymentFi
         job.Second.CheckTrace();
         StepAnalysis analysis = Analyse(job.First, job.Second, agreed, openings);
         if (!analysis.FirstWrong && !analysis.SecondWrong) throw new InvalidOperationException($"both leaves at {analysis.At} are the recomputed one; the replicas do not differ there");
+        if (analysis.OneAbsent && analysis.CorrectLeaf == Hash32.Zero)
+            throw new NotSupportedException($"the longer trace goes on past the stop rule at {analysis.At}; the game cannot dispute a trace that is too long (contracts/README.md, limits)");
         return analysis.FirstWrong ? (analysis, job.First, job.Second) : (analysis, job.Second, job.First);
     }
 
