@@ -46,7 +46,7 @@ internal static class AuditCommands
         Option<string> deployment = CommonOptions.ExistingFile("--deployment", $"Deployment addresses file [default: ${DeploymentFile.PathVariable} or deploy/addresses/<chainId>.json]", required: false);
         Option<string> model = CommonOptions.Text("--model", CommonOptions.ModelHelp + " [default: the registered model's metadata URI as a name]", "MODEL", required: false);
         Option<bool> json = CommonOptions.Json("Print the account as JSON");
-        var command = new Command("replay", "Replay a dispute from chain logs and calldata: parties, moves, Merkle proofs, receipt signatures, the step re-executed with the C# engine, and whether the on-chain verdict agrees")
+        var command = new Command("replay", "Replay a dispute from chain logs and calldata: parties, moves, Merkle proofs, receipt signatures, the step re-executed with the C# engine, and whether the on-chain verdict agrees (exit 0 it agrees, 2 it does not, 1 the audit cannot be made)")
         {
             id, rpc, deployment, model, json,
         };
