@@ -70,6 +70,7 @@ public sealed class TraceTests
         Divergence? divergence = DivergenceFinder.First(honest, faulty);
 
         Assert.Equal(new Divergence(at, BothPresent: true), divergence);
+        Assert.Equal(position * (Layers + 2) + slot, divergence!.At.Index(Layers));
         Assert.NotEqual(honest.Leaf(at), faulty.Leaf(at));
         var openings = DisputeScenario.Openings;
         Hash32 replayed = slot == 0 ? StepWitness.Embedding(honest, openings, at).Leaf
