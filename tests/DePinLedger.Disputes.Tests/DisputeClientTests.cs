@@ -175,6 +175,31 @@ public sealed class DisputeClientTests(ITestOutputHelper output) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task FalselyAccusedReplica_DefenderServiceAnswersTheRound_ThenWinsWhenTheChallengerStalls()
+    {
+        // The faulty replica 0's side disputes the honest replica 1 and reveals its own (wrong) position 6.
+        (DisputeScenario s, DisputeClient attacker, DisputeCase job, BigInteger id) = await OpenOnlyAsync(new TracePoint(6, 3), disputeTheHonestReplica: true);
+        var defenderService = new DisputeClient(await _anvil.SenderAsync(DisputeScenario.Replica1Node), _anvil.Deployment);
+        Assert.Null(await defenderService.AnswerIfOnTurnAsync(id, job.Second, default)); // the challenger is on turn
+        await attacker.RevealPositionAsync(id, 6, job.First, default);
+
+        Assert.NotNull(await defenderService.AnswerIfOnTurnAsync(id, job.Second, default));
+
+        DisputeInfo info = await defenderService.GetAsync(id, default);
+        Assert.Equal(1, info.OnTurn);
+        Assert.True(info.HiSet);
+        Assert.Equal(6u, info.Hi);
+        Assert.Equal(3, info.StepSlot);
+        // The attacker does not go on: the defender's side resolves when its clock has run out.
+        await _anvil.WarpAsync(TimeSpan.FromSeconds((double)(info.Deadline - info.OpenedAt) + 1));
+        Assert.NotNull(await defenderService.ResolveIfTimedOutAsync(id, job.Second.Stages, job.First.Stages, default));
+        info = await defenderService.GetAsync(id, default);
+        Assert.Equal(DisputeOutcome.DefenderWon, (DisputeOutcome)info.Outcome);
+        Assert.Equal(1_000 * DisputeScenario.Token, await s.ActiveStakeAsync(DisputeScenario.Replica1Node));
+        Assert.Contains("on-chain verdict: DefenderWon (ChallengerTimedOut)", await AuditAsync(id));
+    }
+
+    [Fact]
     public async Task ChallengerStalls_AfterOpening_ResolvedByTimeoutForTheDefender()
     {
         DisputeScenario s = await DisputeScenario.StartAsync(_anvil, faultyReplica: 0, new TraceFault(new TracePoint(1, 2)));
@@ -200,14 +225,8 @@ public sealed class DisputeClientTests(ITestOutputHelper output) : IAsyncLifetim
     [Fact]
     public async Task DefenderStalls_InTheBisection_ResolvedByTimeout_EveryUnrevealedStageSlashed()
     {
-        DisputeScenario s = await DisputeScenario.StartAsync(_anvil, faultyReplica: 0, new TraceFault(new TracePoint(5, 3)));
-        await _anvil.MintAsync(AnvilChain.DevAddress(DisputeScenario.Challenger), 1_000);
-        var client = new DisputeClient(await _anvil.SenderAsync(DisputeScenario.Challenger), _anvil.Deployment);
-        DisputeCase job = await s.CaseFromChainAsync();
-        (BigInteger id, _) = await client.OpenAsync(s.JobId, job.First, job.Second, default);
-        var fields = Enumerable.Range(0, DisputeScenario.Model.Config.Layers + 2)
-            .SelectMany(slot => new[] { job.Second.Trace.Fields(new TracePoint(5, slot)).A.ToArray(), job.Second.Trace.Fields(new TracePoint(5, slot)).B.ToArray() }).ToList();
-        await client.RevealPositionAsync(id, 5, job.Second, fields, default);
+        (DisputeScenario s, DisputeClient client, DisputeCase job, BigInteger id) = await OpenOnlyAsync(new TracePoint(5, 3), disputeTheHonestReplica: false);
+        await client.RevealPositionAsync(id, 5, job.Second, default);
 
         // The defender's stages never answer.
         DisputeInfo info = await client.GetAsync(id, default);
@@ -224,6 +243,19 @@ public sealed class DisputeClientTests(ITestOutputHelper output) : IAsyncLifetim
         string audit = await AuditAsync(id);
         Assert.Contains("on-chain verdict: ChallengerWon (DefenderTimedOut)", audit);
         Assert.Contains("Merkle openings in the moves: 7 of 7 verify", audit);
+    }
+
+    /// <summary>A job whose replica 0 has a fault at <paramref name="fault"/>, and a dispute opened by the challenger account, nothing more.</summary>
+    private async Task<(DisputeScenario, DisputeClient, DisputeCase, BigInteger)> OpenOnlyAsync(TracePoint fault, bool disputeTheHonestReplica)
+    {
+        DisputeScenario s = await DisputeScenario.StartAsync(_anvil, faultyReplica: 0, new TraceFault(fault));
+        await _anvil.MintAsync(AnvilChain.DevAddress(DisputeScenario.Challenger), 1_000);
+        var client = new DisputeClient(await _anvil.SenderAsync(DisputeScenario.Challenger), _anvil.Deployment);
+        DisputeCase job = await s.CaseFromChainAsync();
+        (BigInteger id, _) = disputeTheHonestReplica
+            ? await client.OpenAsync(s.JobId, job.Second, job.First, default)
+            : await client.OpenAsync(s.JobId, job.First, job.Second, default);
+        return (s, client, job, id);
     }
 
     private async Task<DisputeResult> PlayAsync(DisputeScenario s)

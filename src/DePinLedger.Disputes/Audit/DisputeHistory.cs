@@ -45,7 +45,7 @@ public sealed class DisputeHistory
         if (!AddressText.IsValid(deployment.DisputeGame) || !await chain.HasCodeAsync(deployment.DisputeGame, cancellation))
             throw new InvalidDataException($"no dispute game at '{deployment.DisputeGame}' on chain {chain.ChainId}: the deployment file is stale or lacks the game");
 
-        FilterLog[] logs = await ChainRecords.LogsAsync(chain, deployment, deployment.DisputeGame, Topic(disputeId), cancellation);
+        FilterLog[] logs = await ChainRecords.LogsAsync(chain, deployment, deployment.DisputeGame, ChainRecords.Topic(disputeId), cancellation);
         var moves = new List<LoggedMove>();
         var senders = new Dictionary<string, Transaction>(StringComparer.OrdinalIgnoreCase);
         foreach (FilterLog log in logs.OrderBy(l => l.BlockNumber.Value).ThenBy(l => l.LogIndex.Value))
@@ -92,6 +92,4 @@ public sealed class DisputeHistory
         if (log.IsLogForEvent<Game.DisputeResolvedEvent>()) return ("DisputeResolved", log.DecodeEvent<Game.DisputeResolvedEvent>().Event);
         return null;
     }
-
-    private static string Topic(BigInteger value) => "0x" + value.ToString("x64", System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -33,6 +33,9 @@ internal static class ChainRecords
         return [.. all];
     }
 
+    /// <summary>A uint256 (a dispute id) as a log topic.</summary>
+    public static string Topic(System.Numerics.BigInteger value) => "0x" + value.ToString("x64", System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>A transaction by hash (cached), refusing an answer without sender or input.</summary>
     public static async Task<Transaction> TransactionAsync(ChainConnection chain, string hash, Dictionary<string, Transaction> cache, CancellationToken cancellation)
     {

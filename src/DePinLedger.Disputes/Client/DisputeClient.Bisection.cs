@@ -74,7 +74,14 @@ public sealed partial class DisputeClient
         return (claims, new TracePoint((int)fixedStep.Position, fixedStep.Slot));
     }
 
-    /// <summary>The challenger side's move: every leaf of <paramref name="position"/> with its opening.</summary>
+    /// <summary>The challenger side's move: every leaf of <paramref name="position"/> of its trace, with openings.</summary>
+    public Task<DisputeMove> RevealPositionAsync(BigInteger disputeId, int position, ReplicaSide challenger, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(challenger);
+        return RevealPositionAsync(disputeId, position, challenger, PositionFields(challenger.Trace, position), cancellation);
+    }
+
+    /// <summary>The challenger side's move with its fields already laid out (a, b per slot).</summary>
     public async Task<DisputeMove> RevealPositionAsync(BigInteger disputeId, int position, ReplicaSide challenger, List<byte[]> fields, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(challenger);
@@ -126,6 +133,27 @@ public sealed partial class DisputeClient
         };
         SentTransaction sent = await sender.SendAsync(deployment.DisputeGame, reveal, $"reveal the defender's parts of position {position} in dispute {disputeId}", progress, cancellation);
         return Move("revealParts", sent);
+    }
+
+    /// <summary>
+    /// The defender service's move: when it is the defender's turn in a bisection round, reveals every defender stage's
+    /// part of the round's position from <paramref name="defender"/>'s trace (compared with the challenger's fields as
+    /// logged by PositionRevealed). Returns null when there is nothing to answer (another phase, or the challenger's
+    /// turn). Call it before the defender's clock runs out; anyone may make the move.
+    /// </summary>
+    public async Task<DisputeMove?> AnswerIfOnTurnAsync(BigInteger disputeId, ReplicaSide defender, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(defender);
+        Game.DisputeInfo info = await GetAsync(disputeId, cancellation);
+        if ((DisputePhase)info.Phase != DisputePhase.Bisect || info.OnTurn != 0 || info.Deadline == 0) return null;
+        var logs = await ChainRecords.LogsAsync(sender.Chain, deployment, deployment.DisputeGame, ChainRecords.Topic(disputeId), cancellation);
+        Game.PositionRevealedEvent revealed = ChainRecords.Decoded(
+            () => logs.Where(l => l.IsLogForEvent<Game.PositionRevealedEvent>()).Select(l => l.DecodeEvent<Game.PositionRevealedEvent>().Event).LastOrDefault(),
+            $"PositionRevealed of dispute {disputeId}")
+            ?? throw new InvalidDataException($"dispute {disputeId} waits for the defender but no position was revealed");
+        if (revealed.Position != info.RoundPosition)
+            throw new InvalidDataException($"the last revealed position {revealed.Position} is not the round's position {info.RoundPosition}");
+        return await RevealPartsAsync(disputeId, (int)revealed.Position, defender, revealed.Fields, cancellation);
     }
 
     /// <summary>a, b of every slot of a position, in slot order (the game's field layout).</summary>
