@@ -57,6 +57,7 @@ public static class DepinCli
             ConformanceCommand.Create(context),
             DbCommands.Create(context),
             NodesCommands.Create(context),
+            AuditCommands.Create(context),
         };
         root.WithExamples(
             "depin infer --model stories260K --prompt \"Once upon a time\"",

@@ -17,6 +17,449 @@ public sealed partial class DePinTokenNotMinterError : IErrorDTO
     public string Caller { get; set; } = "";
 }
 
+/// <summary>Custom error DisputeGame_ChallengeWindowClosed(bytes32,uint256).</summary>
+[Error("DisputeGame_ChallengeWindowClosed")]
+public sealed partial class DisputeGameChallengeWindowClosedError : IErrorDTO
+{
+    [Parameter("bytes32", "jobId", 1)]
+    public byte[] JobId { get; set; } = [];
+
+    [Parameter("uint256", "endedAt", 2)]
+    public BigInteger EndedAt { get; set; }
+}
+
+/// <summary>Custom error DisputeGame_ClaimsAgree(uint32,uint16).</summary>
+[Error("DisputeGame_ClaimsAgree")]
+public sealed partial class DisputeGameClaimsAgreeError : IErrorDTO
+{
+    [Parameter("uint32", "position", 1)]
+    public uint Position { get; set; }
+
+    [Parameter("uint16", "slot", 2)]
+    public ushort Slot { get; set; }
+}
+
+/// <summary>Custom error DisputeGame_ClockExpired(uint256,uint8,uint256).</summary>
+[Error("DisputeGame_ClockExpired")]
+public sealed partial class DisputeGameClockExpiredError : IErrorDTO
+{
+    [Parameter("uint256", "disputeId", 1)]
+    public BigInteger DisputeId { get; set; }
+
+    [Parameter("uint8", "side", 2)]
+    public byte Side { get; set; }
+
+    [Parameter("uint256", "deadline", 3)]
+    public BigInteger Deadline { get; set; }
+}
+
+/// <summary>Custom error DisputeGame_DisputeAlreadyOpen(bytes32,uint8,uint256).</summary>
+[Error("DisputeGame_DisputeAlreadyOpen")]
+public sealed partial class DisputeGameDisputeAlreadyOpenError : IErrorDTO
+{
+    [Parameter("bytes32", "jobId", 1)]
+    public byte[] JobId { get; set; } = [];
+
+    [Parameter("uint8", "replica", 2)]
+    public byte Replica { get; set; }
+
+    [Parameter("uint256", "disputeId", 3)]
+    public BigInteger DisputeId { get; set; }
+}
+
+/// <summary>Custom error DisputeGame_DurationTooLong(uint256,uint64).</summary>
+[Error("DisputeGame_DurationTooLong")]
+public sealed partial class DisputeGameDurationTooLongError : IErrorDTO
+{
+    [Parameter("uint256", "maxDuration", 1)]
+    public BigInteger MaxDuration { get; set; }
+
+    [Parameter("uint64", "maxDisputeDuration", 2)]
+    public ulong MaxDisputeDuration { get; set; }
+}
+
+/// <summary>Custom error DisputeGame_EmbeddedTokenMismatch(uint256,uint256).</summary>
+[Error("DisputeGame_EmbeddedTokenMismatch")]
+public sealed partial class DisputeGameEmbeddedTokenMismatchError : IErrorDTO
+{
+    [Parameter("uint256", "expected", 1)]
+    public BigInteger Expected { get; set; }
+
+    [Parameter("uint256", "given", 2)]
+    public BigInteger Given { get; set; }
+}
+
+/// <summary>Custom error DisputeGame_FieldsMismatch(uint32).</summary>
+[Error("DisputeGame_FieldsMismatch")]
+public sealed partial class DisputeGameFieldsMismatchError : IErrorDTO
+{
+    [Parameter("uint32", "position", 1)]
+    public uint Position { get; set; }
+}
+
+/// <summary>Custom error DisputeGame_HiddenMismatch(bytes32,bytes32).</summary>
+[Error("DisputeGame_HiddenMismatch")]
+public sealed partial class DisputeGameHiddenMismatchError : IErrorDTO
+{
+    [Parameter("bytes32", "expected", 1)]
+    public byte[] Expected { get; set; } = [];
+
+    [Parameter("bytes32", "given", 2)]
+    public byte[] Given { get; set; } = [];
+}
+
+/// <summary>Custom error DisputeGame_InputsDisagree(uint32,uint16).</summary>
+[Error("DisputeGame_InputsDisagree")]
+public sealed partial class DisputeGameInputsDisagreeError : IErrorDTO
+{
+    [Parameter("uint32", "position", 1)]
+    public uint Position { get; set; }
+
+    [Parameter("uint16", "slot", 2)]
+    public ushort Slot { get; set; }
+}
+
+/// <summary>Custom error DisputeGame_InvalidClock(uint64,uint64).</summary>
+[Error("DisputeGame_InvalidClock")]
+public sealed partial class DisputeGameInvalidClockError : IErrorDTO
+{
+    [Parameter("uint64", "clockDuration", 1)]
+    public ulong ClockDuration { get; set; }
+
+    [Parameter("uint64", "clockExtension", 2)]
+    public ulong ClockExtension { get; set; }
+}
+
+/// <summary>Custom error DisputeGame_InvalidConflictingReplica(bytes32,uint8).</summary>
+[Error("DisputeGame_InvalidConflictingReplica")]
+public sealed partial class DisputeGameInvalidConflictingReplicaError : IErrorDTO
+{
+    [Parameter("bytes32", "jobId", 1)]
+    public byte[] JobId { get; set; } = [];
+
+    [Parameter("uint8", "replica", 2)]
+    public byte Replica { get; set; }
+}
+
+/// <summary>Custom error DisputeGame_InvalidLayout(uint256,uint256,uint16,uint16).</summary>
+[Error("DisputeGame_InvalidLayout")]
+public sealed partial class DisputeGameInvalidLayoutError : IErrorDTO
+{
+    [Parameter("uint256", "stage", 1)]
+    public BigInteger Stage { get; set; }
+
+    [Parameter("uint256", "expectedFirst", 2)]
+    public BigInteger ExpectedFirst { get; set; }
+
+    [Parameter("uint16", "firstLayer", 3)]
+    public ushort FirstLayer { get; set; }
+
+    [Parameter("uint16", "lastLayer", 4)]
+    public ushort LastLayer { get; set; }
+}
+
+/// <summary>Custom error DisputeGame_InvalidProof(uint8,uint32,uint16).</summary>
+[Error("DisputeGame_InvalidProof")]
+public sealed partial class DisputeGameInvalidProofError : IErrorDTO
+{
+    [Parameter("uint8", "side", 1)]
+    public byte Side { get; set; }
+
+    [Parameter("uint32", "position", 2)]
+    public uint Position { get; set; }
+
+    [Parameter("uint16", "slot", 3)]
+    public ushort Slot { get; set; }
+}
+
+/// <summary>Custom error DisputeGame_InvalidReplica(bytes32,uint8).</summary>
+[Error("DisputeGame_InvalidReplica")]
+public sealed partial class DisputeGameInvalidReplicaError : IErrorDTO
+{
+    [Parameter("bytes32", "jobId", 1)]
+    public byte[] JobId { get; set; } = [];
+
+    [Parameter("uint8", "replica", 2)]
+    public byte Replica { get; set; }
+}
+
+/// <summary>Custom error DisputeGame_InvalidSlot(uint16,uint16).</summary>
+[Error("DisputeGame_InvalidSlot")]
+public sealed partial class DisputeGameInvalidSlotError : IErrorDTO
+{
+    [Parameter("uint16", "slot", 1)]
+    public ushort Slot { get; set; }
+
+    [Parameter("uint16", "maxSlot", 2)]
+    public ushort MaxSlot { get; set; }
+}
+
+/// <summary>Custom error DisputeGame_InvalidStageCount(uint256).</summary>
+[Error("DisputeGame_InvalidStageCount")]
+public sealed partial class DisputeGameInvalidStageCountError : IErrorDTO
+{
+    [Parameter("uint256", "count", 1)]
+    public BigInteger Count { get; set; }
+}
+
+/// <summary>Custom error DisputeGame_JobNotDisputable(bytes32,uint8).</summary>
+[Error("DisputeGame_JobNotDisputable")]
+public sealed partial class DisputeGameJobNotDisputableError : IErrorDTO
+{
+    [Parameter("bytes32", "jobId", 1)]
+    public byte[] JobId { get; set; } = [];
+
+    [Parameter("uint8", "status", 2)]
+    public byte Status { get; set; }
+}
+
+/// <summary>Custom error DisputeGame_JobRequestMismatch(bytes32).</summary>
+[Error("DisputeGame_JobRequestMismatch")]
+public sealed partial class DisputeGameJobRequestMismatchError : IErrorDTO
+{
+    [Parameter("bytes32", "jobId", 1)]
+    public byte[] JobId { get; set; } = [];
+}
+
+/// <summary>Custom error DisputeGame_KvRootMismatch(bytes32,bytes32).</summary>
+[Error("DisputeGame_KvRootMismatch")]
+public sealed partial class DisputeGameKvRootMismatchError : IErrorDTO
+{
+    [Parameter("bytes32", "expected", 1)]
+    public byte[] Expected { get; set; } = [];
+
+    [Parameter("bytes32", "given", 2)]
+    public byte[] Given { get; set; } = [];
+}
+
+/// <summary>Custom error DisputeGame_LengthMismatch(uint256,uint256).</summary>
+[Error("DisputeGame_LengthMismatch")]
+public sealed partial class DisputeGameLengthMismatchError : IErrorDTO
+{
+    [Parameter("uint256", "expected", 1)]
+    public BigInteger Expected { get; set; }
+
+    [Parameter("uint256", "given", 2)]
+    public BigInteger Given { get; set; }
+}
+
+/// <summary>Custom error DisputeGame_NoCredit(address).</summary>
+[Error("DisputeGame_NoCredit")]
+public sealed partial class DisputeGameNoCreditError : IErrorDTO
+{
+    [Parameter("address", "recipient", 1)]
+    public string Recipient { get; set; } = "";
+}
+
+/// <summary>Custom error DisputeGame_NotResolvable(uint256,uint8).</summary>
+[Error("DisputeGame_NotResolvable")]
+public sealed partial class DisputeGameNotResolvableError : IErrorDTO
+{
+    [Parameter("uint256", "disputeId", 1)]
+    public BigInteger DisputeId { get; set; }
+
+    [Parameter("uint8", "phase", 2)]
+    public byte Phase { get; set; }
+}
+
+/// <summary>Custom error DisputeGame_NotStepProver(address).</summary>
+[Error("DisputeGame_NotStepProver")]
+public sealed partial class DisputeGameNotStepProverError : IErrorDTO
+{
+    [Parameter("address", "caller", 1)]
+    public string Caller { get; set; } = "";
+}
+
+/// <summary>Custom error DisputeGame_NotYourTurn(uint256,uint8).</summary>
+[Error("DisputeGame_NotYourTurn")]
+public sealed partial class DisputeGameNotYourTurnError : IErrorDTO
+{
+    [Parameter("uint256", "disputeId", 1)]
+    public BigInteger DisputeId { get; set; }
+
+    [Parameter("uint8", "onTurn", 2)]
+    public byte OnTurn { get; set; }
+}
+
+/// <summary>Custom error DisputeGame_PartAlreadyRevealed(uint8).</summary>
+[Error("DisputeGame_PartAlreadyRevealed")]
+public sealed partial class DisputeGamePartAlreadyRevealedError : IErrorDTO
+{
+    [Parameter("uint8", "stage", 1)]
+    public byte Stage { get; set; }
+}
+
+/// <summary>Custom error DisputeGame_PositionOutOfRange(uint32,uint32).</summary>
+[Error("DisputeGame_PositionOutOfRange")]
+public sealed partial class DisputeGamePositionOutOfRangeError : IErrorDTO
+{
+    [Parameter("uint32", "position", 1)]
+    public uint Position { get; set; }
+
+    [Parameter("uint32", "maxSeqLen", 2)]
+    public uint MaxSeqLen { get; set; }
+}
+
+/// <summary>Custom error DisputeGame_PromptMismatch(bytes32,bytes32).</summary>
+[Error("DisputeGame_PromptMismatch")]
+public sealed partial class DisputeGamePromptMismatchError : IErrorDTO
+{
+    [Parameter("bytes32", "promptHash", 1)]
+    public byte[] PromptHash { get; set; } = [];
+
+    [Parameter("bytes32", "given", 2)]
+    public byte[] Given { get; set; } = [];
+}
+
+/// <summary>Custom error DisputeGame_ReplicaAlreadyWrong(bytes32,uint8).</summary>
+[Error("DisputeGame_ReplicaAlreadyWrong")]
+public sealed partial class DisputeGameReplicaAlreadyWrongError : IErrorDTO
+{
+    [Parameter("bytes32", "jobId", 1)]
+    public byte[] JobId { get; set; } = [];
+
+    [Parameter("uint8", "replica", 2)]
+    public byte Replica { get; set; }
+}
+
+/// <summary>Custom error DisputeGame_SamplingMismatch(uint16,uint16,bytes32).</summary>
+[Error("DisputeGame_SamplingMismatch")]
+public sealed partial class DisputeGameSamplingMismatchError : IErrorDTO
+{
+    [Parameter("uint16", "temperature", 1)]
+    public ushort Temperature { get; set; }
+
+    [Parameter("uint16", "topP", 2)]
+    public ushort TopP { get; set; }
+
+    [Parameter("bytes32", "seed", 3)]
+    public byte[] Seed { get; set; } = [];
+}
+
+/// <summary>Custom error DisputeGame_StageOutOfRange(uint8,uint256).</summary>
+[Error("DisputeGame_StageOutOfRange")]
+public sealed partial class DisputeGameStageOutOfRangeError : IErrorDTO
+{
+    [Parameter("uint8", "stage", 1)]
+    public byte Stage { get; set; }
+
+    [Parameter("uint256", "count", 2)]
+    public BigInteger Count { get; set; }
+}
+
+/// <summary>Custom error DisputeGame_StagesMismatch(uint8,bytes32,bytes32).</summary>
+[Error("DisputeGame_StagesMismatch")]
+public sealed partial class DisputeGameStagesMismatchError : IErrorDTO
+{
+    [Parameter("uint8", "side", 1)]
+    public byte Side { get; set; }
+
+    [Parameter("bytes32", "expected", 2)]
+    public byte[] Expected { get; set; } = [];
+
+    [Parameter("bytes32", "actual", 3)]
+    public byte[] Actual { get; set; } = [];
+}
+
+/// <summary>Custom error DisputeGame_StepClaimsMismatch(uint256).</summary>
+[Error("DisputeGame_StepClaimsMismatch")]
+public sealed partial class DisputeGameStepClaimsMismatchError : IErrorDTO
+{
+    [Parameter("uint256", "disputeId", 1)]
+    public BigInteger DisputeId { get; set; }
+}
+
+/// <summary>Custom error DisputeGame_StepPositionMismatch(uint32,uint16).</summary>
+[Error("DisputeGame_StepPositionMismatch")]
+public sealed partial class DisputeGameStepPositionMismatchError : IErrorDTO
+{
+    [Parameter("uint32", "position", 1)]
+    public uint Position { get; set; }
+
+    [Parameter("uint16", "slot", 2)]
+    public ushort Slot { get; set; }
+}
+
+/// <summary>Custom error DisputeGame_TokenMismatch(address,address).</summary>
+[Error("DisputeGame_TokenMismatch")]
+public sealed partial class DisputeGameTokenMismatchError : IErrorDTO
+{
+    [Parameter("address", "stakeToken", 1)]
+    public string StakeToken { get; set; } = "";
+
+    [Parameter("address", "marketToken", 2)]
+    public string MarketToken { get; set; } = "";
+}
+
+/// <summary>Custom error DisputeGame_TokenOutOfRange(uint256).</summary>
+[Error("DisputeGame_TokenOutOfRange")]
+public sealed partial class DisputeGameTokenOutOfRangeError : IErrorDTO
+{
+    [Parameter("uint256", "token", 1)]
+    public BigInteger Token { get; set; }
+}
+
+/// <summary>Custom error DisputeGame_UnexpectedPosition(uint32,uint32).</summary>
+[Error("DisputeGame_UnexpectedPosition")]
+public sealed partial class DisputeGameUnexpectedPositionError : IErrorDTO
+{
+    [Parameter("uint32", "expected", 1)]
+    public uint Expected { get; set; }
+
+    [Parameter("uint32", "position", 2)]
+    public uint Position { get; set; }
+}
+
+/// <summary>Custom error DisputeGame_UnknownDispute(uint256).</summary>
+[Error("DisputeGame_UnknownDispute")]
+public sealed partial class DisputeGameUnknownDisputeError : IErrorDTO
+{
+    [Parameter("uint256", "disputeId", 1)]
+    public BigInteger DisputeId { get; set; }
+}
+
+/// <summary>Custom error DisputeGame_VerifierReturnTooShort(address,uint256).</summary>
+[Error("DisputeGame_VerifierReturnTooShort")]
+public sealed partial class DisputeGameVerifierReturnTooShortError : IErrorDTO
+{
+    [Parameter("address", "verifier", 1)]
+    public string Verifier { get; set; } = "";
+
+    [Parameter("uint256", "size", 2)]
+    public BigInteger Size { get; set; }
+}
+
+/// <summary>Custom error DisputeGame_WrongPhase(uint256,uint8).</summary>
+[Error("DisputeGame_WrongPhase")]
+public sealed partial class DisputeGameWrongPhaseError : IErrorDTO
+{
+    [Parameter("uint256", "disputeId", 1)]
+    public BigInteger DisputeId { get; set; }
+
+    [Parameter("uint8", "phase", 2)]
+    public byte Phase { get; set; }
+}
+
+/// <summary>Custom error DisputeGame_WrongStepKind(uint16).</summary>
+[Error("DisputeGame_WrongStepKind")]
+public sealed partial class DisputeGameWrongStepKindError : IErrorDTO
+{
+    [Parameter("uint16", "slot", 1)]
+    public ushort Slot { get; set; }
+}
+
+/// <summary>Custom error DisputeGame_ZeroAddress().</summary>
+[Error("DisputeGame_ZeroAddress")]
+public sealed partial class DisputeGameZeroAddressError : IErrorDTO
+{
+}
+
+/// <summary>Custom error DisputeGame_ZeroAmount().</summary>
+[Error("DisputeGame_ZeroAmount")]
+public sealed partial class DisputeGameZeroAmountError : IErrorDTO
+{
+}
+
 /// <summary>Custom error ECDSAInvalidSignature().</summary>
 [Error("ECDSAInvalidSignature")]
 public sealed partial class ECDSAInvalidSignatureError : IErrorDTO

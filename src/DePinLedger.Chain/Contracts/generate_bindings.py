@@ -17,6 +17,8 @@ CONTRACTS = [  # (artifact, namespace)
     ("ModelRegistry.sol/ModelRegistry.json", "Models"),
     ("StakeManager.sol/StakeManager.json", "Staking"),
     ("JobMarket.sol/JobMarket.json", "Jobs"),
+    ("DisputeGame.sol/DisputeGame.json", "Game"),
+    ("StepProver.sol/StepProver.json", "Prover"),
 ]
 
 

@@ -16,6 +16,10 @@ public sealed record DeploymentParams
     public ulong MaxJobDuration { get; init; }
     public ushort SlashRewardBps { get; init; }
     public ushort ProtocolFeeBps { get; init; }
+    public string ChallengerBond { get; init; } = "0";
+    public string SlashAmount { get; init; } = "0";
+    public ulong ClockDuration { get; init; }
+    public ulong ClockExtension { get; init; }
 }
 
 /// <summary>
@@ -42,6 +46,8 @@ public sealed record DeploymentFile
     public string StakeManager { get; init; } = "";
     public string JobMarket { get; init; } = "";
     public string DisputeGame { get; init; } = "";
+    public string StepProver { get; init; } = "";
+    public string StepVerifier { get; init; } = "";
     public string Treasury { get; init; } = "";
     public DeploymentParams Params { get; init; } = new();
 

@@ -58,6 +58,23 @@ public sealed class MerkleTree
         return proof;
     }
 
+    /// <summary>
+    /// Siblings of a zero padding leaf at <paramref name="index"/> (LeafCount ≤ index &lt; 2^Depth): what a trace
+    /// shows to prove it holds no leaf there (the dispute game's absence openings).
+    /// </summary>
+    public Hash32[] PaddingProof(int index)
+    {
+        if (index < LeafCount || index >= _levels[0].Length)
+            throw new ArgumentOutOfRangeException(nameof(index), $"index {index} is not a padding leaf of a tree of {LeafCount} leaves padded to {_levels[0].Length}");
+        var proof = new Hash32[Depth];
+        for (int level = 0; level < Depth; level++)
+        {
+            proof[level] = _levels[level][index ^ 1];
+            index >>= 1;
+        }
+        return proof;
+    }
+
     /// <summary>Recomputes the root from a leaf and its proof; the on-chain check does the same.</summary>
     public static Hash32 RootFromProof(Hash32 leaf, int index, IReadOnlyList<Hash32> proof)
     {

@@ -174,6 +174,32 @@ public sealed class LayerSpan : IDisposable
     }
 
     /// <summary>
+    /// Loads the keys and values of positions 0..count−1 of a one-block span from outside (a dispute step replayed
+    /// from its agreed inputs: SPEC.md §9, K[s] ‖ V[s] packed per position) and chains their running roots, so that
+    /// the next <see cref="Forward"/> computes position <c>count</c> exactly as a run over the whole prefix would.
+    /// Returns the running root after the last loaded position (zero when none), for checking against kvRootPrev.
+    /// </summary>
+    public byte[] Restore(ReadOnlySpan<int> keys, ReadOnlySpan<int> values)
+    {
+        if (LayerCount != 1) throw new InvalidOperationException("only a one-block span can be restored from outside");
+        int kvDim = _c.KvDim;
+        if (keys.Length != values.Length || keys.Length % kvDim != 0)
+            throw new ArgumentException($"keys and values must be whole rows of {kvDim} and equally many", nameof(values));
+        int count = keys.Length / kvDim;
+        if (count >= MaxPositions) throw new ArgumentOutOfRangeException(nameof(keys), $"{count} positions leave no room in a cache of {MaxPositions}");
+        keys.CopyTo(_keys[0]);
+        values.CopyTo(_values[0]);
+        var scratch = new byte[32 + 8 * kvDim];
+        for (int pos = 0; pos < count; pos++)
+        {
+            ReadOnlySpan<byte> previous = pos == 0 ? ZeroRoot : _kvRoots[0].AsSpan((pos - 1) * 32, 32);
+            TraceLeaves.ChainKeyValue(previous, keys.Slice(pos * kvDim, kvDim), values.Slice(pos * kvDim, kvDim), scratch, _kvRoots[0].AsSpan(pos * 32, 32));
+        }
+        Length = count;
+        return count == 0 ? new byte[32] : _kvRoots[0].AsSpan((count - 1) * 32, 32).ToArray();
+    }
+
+    /// <summary>
     /// The running key/value root of block <paramref name="layer"/> after <paramref name="position"/>; computed
     /// only for positions forwarded with a trace sink (leaf hashing is what maintains it).
     /// </summary>

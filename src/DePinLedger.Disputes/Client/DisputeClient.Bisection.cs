@@ -1,0 +1,164 @@
+using System.Numerics;
+using DePinLedger.Chain.Transactions;
+using DePinLedger.Disputes.Traces;
+using DePinLedger.Inference.Commitments;
+using DePinLedger.Inference.Conformance;
+using Nethereum.Contracts;
+using Game = DePinLedger.Chain.Contracts.Game;
+
+namespace DePinLedger.Disputes.Client;
+
+/// <summary>The interactive narrowing: bisection over positions, each side answering from its own trace.</summary>
+public sealed partial class DisputeClient
+{
+    /// <summary>
+    /// The whole dispute by bisection instead of the fast path: open, rounds of revealPosition (challenger side) and
+    /// revealParts (every defender stage in one call) until the first differing position is adjacent to an agreed
+    /// one, finishBisection, the step, resolve. Both traces answer here; a dispute service answers only for its own
+    /// side, but the moves are the same.
+    /// </summary>
+    public async Task<DisputeResult> DisputeByBisectionAsync(DisputeCase job, EngineTrace agreed, ModelOpenings openings, CancellationToken cancellation)
+    {
+        (StepAnalysis analysis, ReplicaSide defender, ReplicaSide challenger) = Sides(job, agreed, openings);
+        var moves = new List<DisputeMove>();
+        (BigInteger id, DisputeMove open) = await OpenAsync(job.JobId, defender, challenger, cancellation);
+        moves.Add(open);
+        (Game.StepClaims claims, TracePoint at) = await BisectAsync(id, analysis.At.Position, defender, challenger, moves, cancellation);
+        if (at != analysis.At) throw new InvalidOperationException($"the bisection fixed {at}; the local analysis found the first divergence at {analysis.At}");
+        moves.Add(await StepAsync(id, at, claims, job, agreed, openings, cancellation));
+        moves.Add(await ResolveAsync(id, defender.Stages, challenger.Stages, cancellation));
+        Game.DisputeInfo info = await GetAsync(id, cancellation);
+        return new DisputeResult(id, analysis, defender.Replica, (DisputeOutcome)info.Outcome, moves);
+    }
+
+    /// <summary>
+    /// Plays the bisection rounds from <paramref name="firstPosition"/> (a position where the traces differ) and
+    /// ends it with finishBisection; returns the fixed step and its claims.
+    /// </summary>
+    public async Task<(Game.StepClaims Claims, TracePoint At)> BisectAsync(
+        BigInteger disputeId, int firstPosition, ReplicaSide defender, ReplicaSide challenger, List<DisputeMove> moves, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(defender);
+        ArgumentNullException.ThrowIfNull(challenger);
+        ArgumentNullException.ThrowIfNull(moves);
+        int position = firstPosition;
+        while (true)
+        {
+            List<byte[]> fields = PositionFields(challenger.Trace, position);
+            moves.Add(await RevealPositionAsync(disputeId, position, challenger, fields, cancellation));
+            moves.Add(await RevealPartsAsync(disputeId, position, defender, fields, cancellation));
+            Game.DisputeInfo info = await GetAsync(disputeId, cancellation);
+            var phase = (DisputePhase)info.Phase;
+            if (phase == DisputePhase.Bisected) break;
+            if (phase != DisputePhase.Bisect)
+                throw new InvalidOperationException($"dispute {disputeId} left the bisection in phase {phase} (outcome {(DisputeOutcome)info.Outcome}): the first position showed no disagreement");
+            long lo = info.LoSet ? info.Lo : -1;
+            position = (int)(lo + (info.Hi - lo) / 2);
+        }
+        Game.DisputeInfo done = await GetAsync(disputeId, cancellation);
+        int hi = (int)done.Hi;
+        var finish = new Game.FinishBisectionFunction
+        {
+            DisputeId = disputeId,
+            LoFields = hi == 0 ? [] : PositionFields(challenger.Trace, hi - 1),
+            HiFields = PositionFields(challenger.Trace, hi),
+        };
+        SentTransaction sent = await sender.SendAsync(deployment.DisputeGame, finish, $"finish the bisection of dispute {disputeId} at position {hi}", progress, cancellation);
+        moves.Add(Move("finishBisection", sent));
+        Game.StepFixedEvent fixedStep = sent.Receipt.DecodeAllEvents<Game.StepFixedEvent>().Select(e => e.Event).SingleOrDefault()
+            ?? throw new InvalidDataException($"transaction {sent.Hash} fixed no step (no StepFixed event)");
+        var claims = new Game.StepClaims
+        {
+            HiddenIn = fixedStep.HiddenIn, CarryIn = fixedStep.CarryIn, DefenderLeaf = fixedStep.DefenderLeaf, ChallengerLeaf = fixedStep.ChallengerLeaf,
+        };
+        return (claims, new TracePoint((int)fixedStep.Position, fixedStep.Slot));
+    }
+
+    /// <summary>The challenger side's move: every leaf of <paramref name="position"/> of its trace, with openings.</summary>
+    public Task<DisputeMove> RevealPositionAsync(BigInteger disputeId, int position, ReplicaSide challenger, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(challenger);
+        return RevealPositionAsync(disputeId, position, challenger, PositionFields(challenger.Trace, position), cancellation);
+    }
+
+    /// <summary>The challenger side's move with its fields already laid out (a, b per slot).</summary>
+    public async Task<DisputeMove> RevealPositionAsync(BigInteger disputeId, int position, ReplicaSide challenger, List<byte[]> fields, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(challenger);
+        int layers = challenger.Trace.Layout.Layers;
+        var reveal = new Game.RevealPositionFunction
+        {
+            DisputeId = disputeId,
+            Reveal = new Game.PositionReveal
+            {
+                Position = (uint)position,
+                Stages = challenger.Stages.Select(s => s.ToGame()).ToList(),
+                Fields = fields,
+                Proofs = Enumerable.Range(0, layers + 2).Select(slot => Steps.StepWitness.Words(challenger.Trace.Proof(new TracePoint(position, slot)))).ToList(),
+            },
+        };
+        SentTransaction sent = await sender.SendAsync(deployment.DisputeGame, reveal, $"reveal position {position} in dispute {disputeId}", progress, cancellation);
+        return Move("revealPosition", sent);
+    }
+
+    /// <summary>The defender's move: every defender stage's leaves at the round's position (or proof that its trace has none there), in one call.</summary>
+    public async Task<DisputeMove> RevealPartsAsync(BigInteger disputeId, int position, ReplicaSide defender, List<byte[]> challengerFields, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(defender);
+        StageLayout layout = defender.Trace.Layout;
+        var parts = new List<Game.PartReveal>();
+        for (int stage = 0; stage < layout.Stages.Count; stage++)
+        {
+            if (position >= defender.Trace.Positions)
+            {
+                (IReadOnlyList<Hash32> fields, IReadOnlyList<Hash32> proof) = defender.Trace.Absence(stage, position);
+                parts.Add(new Game.PartReveal { Stage = (byte)stage, Absent = true, Fields = Steps.StepWitness.Words(fields), Proofs = [Steps.StepWitness.Words(proof)] });
+                continue;
+            }
+            int[] slots = Enumerable.Range(0, layout.Layers + 2).Where(s => layout.Stages[stage].Owns(s, layout.Layers)).ToArray();
+            parts.Add(new Game.PartReveal
+            {
+                Stage = (byte)stage,
+                Absent = false,
+                Fields = slots.SelectMany(s => Words(defender.Trace.Fields(new TracePoint(position, s)))).ToList(),
+                Proofs = slots.Select(s => Steps.StepWitness.Words(defender.Trace.Proof(new TracePoint(position, s)))).ToList(),
+            });
+        }
+        var reveal = new Game.RevealPartsFunction
+        {
+            DisputeId = disputeId,
+            Stages = defender.Stages.Select(s => s.ToGame()).ToList(),
+            Parts = parts,
+            ChallengerFields = challengerFields,
+        };
+        SentTransaction sent = await sender.SendAsync(deployment.DisputeGame, reveal, $"reveal the defender's parts of position {position} in dispute {disputeId}", progress, cancellation);
+        return Move("revealParts", sent);
+    }
+
+    /// <summary>
+    /// The defender service's move: when it is the defender's turn in a bisection round, reveals every defender stage's
+    /// part of the round's position from <paramref name="defender"/>'s trace (compared with the challenger's fields as
+    /// logged by PositionRevealed). Returns null when there is nothing to answer (another phase, or the challenger's
+    /// turn). Call it before the defender's clock runs out; anyone may make the move.
+    /// </summary>
+    public async Task<DisputeMove?> AnswerIfOnTurnAsync(BigInteger disputeId, ReplicaSide defender, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(defender);
+        Game.DisputeInfo info = await GetAsync(disputeId, cancellation);
+        if ((DisputePhase)info.Phase != DisputePhase.Bisect || info.OnTurn != 0 || info.Deadline == 0) return null;
+        var logs = await ChainRecords.LogsAsync(sender.Chain, deployment, deployment.DisputeGame, ChainRecords.Topic(disputeId), cancellation);
+        Game.PositionRevealedEvent revealed = ChainRecords.Decoded(
+            () => logs.Where(l => l.IsLogForEvent<Game.PositionRevealedEvent>()).Select(l => l.DecodeEvent<Game.PositionRevealedEvent>().Event).LastOrDefault(),
+            $"PositionRevealed of dispute {disputeId}")
+            ?? throw new InvalidDataException($"dispute {disputeId} waits for the defender but no position was revealed");
+        if (revealed.Position != info.RoundPosition)
+            throw new InvalidDataException($"the last revealed position {revealed.Position} is not the round's position {info.RoundPosition}");
+        return await RevealPartsAsync(disputeId, (int)revealed.Position, defender, revealed.Fields, cancellation);
+    }
+
+    /// <summary>a, b of every slot of a position, in slot order (the game's field layout).</summary>
+    private static List<byte[]> PositionFields(IReplicaTrace trace, int position) =>
+        Enumerable.Range(0, trace.Layout.Layers + 2).SelectMany(s => Words(trace.Fields(new TracePoint(position, s)))).ToList();
+
+    private static IEnumerable<byte[]> Words(LeafFields fields) => [fields.A.ToArray(), fields.B.ToArray()];
+}
