@@ -10,4 +10,10 @@ internal static partial class GatewayLog
 
     [LoggerMessage(EventId = 8002, Level = LogLevel.Warning, Message = "job {JobId} failed: {Reason}")]
     public static partial void JobFailed(ILogger logger, string jobId, string reason);
+
+    [LoggerMessage(EventId = 8003, Level = LogLevel.Information, Message = "job {JobId}: the replicas disagreed; dispute {DisputeId} against replica {Replica}: {Outcome}")]
+    public static partial void Disputed(ILogger logger, string jobId, string disputeId, byte replica, string outcome);
+
+    [LoggerMessage(EventId = 8004, Level = LogLevel.Warning, Message = "job {JobId}: the replicas disagreed but the dispute failed: {Reason}")]
+    public static partial void DisputeFailed(ILogger logger, string jobId, string reason);
 }

@@ -26,7 +26,7 @@ public sealed class DevnetTests
             WorkingDirectory = root,
             Environment = { ["DEPIN_MODELS"] = SharedModels.Directory },
         };
-        foreach (string a in (string[])["exec", Path.Combine(AppContext.BaseDirectory, "depin.dll"), "devnet", "up", "--jobs", "2", "--max-tokens", "8", "--load-clients", "3", "--exit-when-done"])
+        foreach (string a in (string[])["exec", Path.Combine(AppContext.BaseDirectory, "depin.dll"), "devnet", "up", "--jobs", "3", "--max-tokens", "8", "--load-clients", "3", "--exit-when-done"])
             start.ArgumentList.Add(a);
 
         using Process devnet = Process.Start(start)!;
@@ -36,14 +36,19 @@ public sealed class DevnetTests
 
         Assert.True(devnet.ExitCode == 0, $"exit {devnet.ExitCode}: {await stderr}\n{output}");
         Assert.Contains("six operators registered and staked", output);
-        Assert.Equal(2, output.Split('\n').Count(l => l.Contains(" submitted: 8 tokens", StringComparison.Ordinal)));
+        Assert.Equal(3, output.Split('\n').Count(l => l.Contains(" submitted: 8 tokens", StringComparison.Ordinal)));
         // The noise lands after block 2 at position 3, so block 3's leaf there (slot 4) is the first to differ.
         Assert.Contains("the replicas DISAGREE from leaf 25 (position 3, slot 4)", output);
         Assert.Contains("│ noise │", output);
-        // The coordinator (SQLite) indexed the six registered nodes from the chain and took their signed heartbeats.
-        Assert.Contains("6 nodes indexed from the chain, 6 reporting signed heartbeats", output);
+        // The coordinator disputed the wrong replica on its own: one step recomputed on-chain, the noisy node slashed to 0
+        // (read from StakeManager), and the slash reached the scheduler's catalog before the next job.
+        Assert.Contains("one step recomputed on-chain, ChallengerWon", output);
+        Assert.Matches(@"node 0x[0-9a-fA-F]{40} \(layers 2-3\) slashed: active stake now 0 DPIN", output);
+        Assert.Contains("later jobs are routed around that node", output);
+        // The coordinator (SQLite) indexed the six registered nodes (one slashed to 0) from the chain and took their signed heartbeats.
+        Assert.Contains("6 nodes indexed from the chain (5 staked), 6 reporting signed heartbeats", output);
         // The scheduler routed each job from that catalog; the verified one on two pipelines.
-        Assert.Equal(2, output.Split('\n').Count(l => l.Contains("routed by the scheduler: replica 0 on :", StringComparison.Ordinal)));
+        Assert.Equal(3, output.Split('\n').Count(l => l.Contains("routed by the scheduler: replica 0 on :", StringComparison.Ordinal)));
         Assert.Contains(", replica 1 on :", output);
         // The load run: three clients at once through the API, every job completed.
         Assert.Contains("load: 3/3 completed, 0 errors, 24 tokens", output);

@@ -53,8 +53,8 @@ internal static class DevnetCommand
                 await devnet.StartAsync(cancellation);
                 IReadOnlyList<DevnetJob> results = await devnet.RunJobsAsync((_, _) => { }, cancellation);
                 IReadOnlyList<DevnetNode> nodes = await devnet.NodeStakesAsync(cancellation);
-                (int listed, int reporting) = await devnet.CoordinatorNodesAsync(cancellation);
-                Report($"the coordinator's node list (GET /v1/nodes): {listed} nodes indexed from the chain, {reporting} reporting signed heartbeats");
+                (int listed, int staked, int reporting) = await devnet.CoordinatorNodesAsync(cancellation);
+                Report($"the coordinator's node list (GET /v1/nodes): {listed} nodes indexed from the chain ({staked} staked), {reporting} reporting signed heartbeats");
                 Summary(context, results, nodes);
                 LoadReport? loadReport = parsed.GetValue(load) is > 0 and int clients ? await devnet.RunLoadAsync(clients, cancellation) : null;
                 if (!parsed.GetValue(exitWhenDone))
@@ -86,10 +86,10 @@ internal static class DevnetCommand
     private static void Summary(CliContext context, IReadOnlyList<DevnetJob> jobs, IReadOnlyList<DevnetNode> nodes)
     {
         var jobTable = new Table().Border(TableBorder.Rounded).Title("jobs")
-            .AddColumn("job").AddColumn("replicas").AddColumn("status").AddColumn("tokens").AddColumn("replicas agree").AddColumn("text");
+            .AddColumn("job").AddColumn("replicas").AddColumn("status").AddColumn("tokens").AddColumn("replicas agree").AddColumn("dispute").AddColumn("text");
         foreach (DevnetJob j in jobs)
             jobTable.AddRow(Markup.Escape(j.JobId.ToString()[..10] + "…"), j.Replicas.ToString(CultureInfo.InvariantCulture), Markup.Escape(j.Status),
-                j.Tokens.ToString(CultureInfo.InvariantCulture), Markup.Escape(j.Replicas < 2 ? "-" : j.Divergence is null ? "yes" : "no, from " + j.Divergence),
+                j.Tokens.ToString(CultureInfo.InvariantCulture), Markup.Escape(j.Replicas < 2 ? "-" : j.Divergence is null ? "yes" : "no, from " + j.Divergence), Markup.Escape(j.Dispute ?? "-"),
                 Markup.Escape(Shorten(j.Prompt + j.Text, 60)));
         Render(context.Out, jobTable);
         var nodeTable = new Table().Border(TableBorder.Rounded).Title("nodes")
@@ -98,8 +98,6 @@ internal static class DevnetCommand
             nodeTable.AddRow(Markup.Escape(n.Node), Markup.Escape(n.Operator), n.Region.ToString(CultureInfo.InvariantCulture), n.Span,
                 Markup.Escape(new TokenAmount(n.Stake, TokenAmount.DefaultDecimals).ToString("DPIN")), n.Faulty ? "noise" : "-");
         Render(context.Out, nodeTable);
-        if (jobs.Any(j => j.Divergence is not null))
-            context.Out.WriteLine("A verified job's replicas disagree: the dispute service (issue 9) turns that into an on-chain fraud proof; it is not wired into the devnet yet.");
     }
 
     private static string Shorten(string text, int length)

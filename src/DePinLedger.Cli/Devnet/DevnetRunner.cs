@@ -28,7 +28,11 @@ namespace DePinLedger.Cli.Devnet;
 internal sealed record DevnetSettings(IntegerModel Model, string ModelArgument, string Anvil, string Artifacts, string WorkDirectory, int Jobs, int MaxTokens, bool Fault);
 
 /// <summary>One job the devnet's client ran.</summary>
-internal sealed record DevnetJob(Bytes32 JobId, string Prompt, int Replicas, string Status, int Tokens, string Text, string? Divergence, string? Error);
+internal sealed record DevnetJob(Bytes32 JobId, string Prompt, int Replicas, string Status, int Tokens, string Text, string? Divergence, string? Error)
+{
+    /// <summary>How the dispute over a disagreeing verified job went (null when there was none).</summary>
+    public string? Dispute { get; init; }
+}
 
 /// <summary>What the load run measured.</summary>
 internal sealed record LoadReport(int Clients, int Completed, int Errors, int Tokens, TimeSpan Elapsed, double FirstTokenP50Ms, double FirstTokenP95Ms, string? FirstError)
@@ -88,12 +92,11 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
 
         var deployer = new Account(_wallet.PrivateKey(0), 31337);
         ChainConnection chain = await ChainConnection.ConnectAsync(new ChainOptions { Rpc = _rpc }, deployer, cancellation);
-        _deployment = await ContractDeployer.DeployAsync(chain, deployer.Address, settings.Artifacts, new DeploymentSettings { ChallengeWindow = 120 }, cancellation);
+        _deployment = await ContractDeployer.DeployAsync(chain, deployer.Address, settings.Artifacts, new DeploymentSettings { ChallengeWindow = 120, DeployDisputeGame = true }, cancellation);
         _deployment.Save(Path.Combine(settings.WorkDirectory, "deployment.json"));
-        string verifier = await ContractDeployer.DeployAsync(chain, deployer.Address, ContractArtifact.Load(settings.Artifacts, "LayerStepVerifier"), cancellation);
-        Say($"contracts deployed: JobMarket {_deployment.JobMarket}, StakeManager {_deployment.StakeManager}");
+        Say($"contracts deployed: JobMarket {_deployment.JobMarket}, StakeManager {_deployment.StakeManager}, DisputeGame {_deployment.DisputeGame}");
         TransactionSender owner = await SenderAsync(0, cancellation);
-        await RegisterModelAsync(owner, verifier, cancellation);
+        await RegisterModelAsync(owner, _deployment.StepVerifier, cancellation);
         Say($"model {settings.Model.ModelId} registered ({settings.Model.Config.Layers} layers)");
 
         // The coordinator's port is fixed up front so that the workers can send it their heartbeats from the start.
@@ -131,6 +134,7 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
         Say($"six workers listening on {string.Join(", ", workers)}" + (settings.Fault ? $" (worker {workers[4]}, layers {spans[1].First}-{spans[1].Last}, injects noise)" : ""));
 
         TransactionSender submitter = await SenderAsync(9, cancellation);
+        await MintAsync(owner, submitter.Address, 1_000, cancellation); // the coordinator challenges wrong replicas: it posts the bonds
         _coordinator = await CoordinatorHost.StartAsync(settings.Model, new CoordinatorChain(submitter.Chain, submitter, _deployment), new CoordinatorOptions
         {
             ModelName = Path.GetFileNameWithoutExtension(settings.ModelArgument),
@@ -143,12 +147,12 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
         Say($"coordinator listening on {CoordinatorAddress} (API description at {CoordinatorAddress}scalar)");
         // The scheduler routes from the catalog: wait until the indexer has the six nodes and each has sent a heartbeat.
         var waited = Stopwatch.StartNew();
-        (int listed, int reporting) = (0, 0);
-        while ((listed, reporting) != (6, 6))
+        (int staked, int reporting) = (0, 0);
+        while ((staked, reporting) != (6, 6))
         {
-            if (waited.Elapsed > TimeSpan.FromSeconds(90)) throw new IOException($"the coordinator sees {listed} nodes, {reporting} reporting heartbeats, after {waited.Elapsed.TotalSeconds:F0} s");
+            if (waited.Elapsed > TimeSpan.FromSeconds(90)) throw new IOException($"the coordinator sees {staked} staked nodes, {reporting} reporting heartbeats, after {waited.Elapsed.TotalSeconds:F0} s");
             await Task.Delay(500, cancellation);
-            (listed, reporting) = await CoordinatorNodesAsync(cancellation);
+            (_, staked, reporting) = await CoordinatorNodesAsync(cancellation);
         }
         Say("the coordinator indexed the six nodes from the chain and has their signed heartbeats: the scheduler routes every job");
     }
@@ -162,10 +166,13 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
         using var http = new HttpClient { BaseAddress = CoordinatorAddress, Timeout = TimeSpan.FromMinutes(10) };
         JobCoordinator coordinator = _coordinator!.Services.GetRequiredService<JobCoordinator>();
         var results = new List<DevnetJob>();
+        bool slashed = false;
         for (int k = 0; k < settings.Jobs; k++)
         {
             string prompt = Prompts[k % Prompts.Length];
-            byte replicas = (byte)(k % 2 == 1 ? 2 : 1);
+            // Every second job is verified, until a dispute slashed a node: then a span may have one honest node left,
+            // too few for two operator-disjoint pipelines, and the later jobs run once, routed around the cheater.
+            byte replicas = (byte)(k % 2 == 1 && !slashed ? 2 : 1);
             int[] tokens = settings.Model.Tokenizer.Encode(prompt, bos: true, eos: false);
             var request = new JobRequest(new Bytes32(settings.Model.ModelId.AsSpan()), JobConventions.PromptHash(tokens), (uint)settings.MaxTokens,
                 JobConventions.Q16FromMilli(800), JobConventions.Q16FromMilli(950), (ulong)(1000 + k), replicas, 2 * Token,
@@ -181,10 +188,32 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
                 if (e is TokenEvent t) onText(jobId, t.Text);
             string? divergence = Divergence(job);
             string text = string.Concat(job.Tokens.Select(t => t.Text));
-            results.Add(new DevnetJob(jobId, prompt, replicas, job.Phase.ToString().ToLowerInvariant(), job.Tokens.Count, text, divergence, job.Error));
             Say($"job {Short(jobId)} {job.Phase.ToString().ToLowerInvariant()}: {job.Tokens.Count} tokens" +
                 (replicas == 2 ? divergence is null ? "; the replicas agree leaf for leaf" : $"; the replicas DISAGREE from {divergence}" : "") +
                 (job.SubmissionTransaction is { } tx ? $"; result on-chain in {Short(tx)}" : $"; {job.Error}"));
+            await job.Settled.WaitAsync(cancellation);
+            if (job.Dispute is { } dispute)
+            {
+                slashed |= dispute.Error is null && dispute.Outcome == "ChallengerWon";
+                string wrong = dispute.DefenderReplica == 0 ? "the served replica 0 (the client is refunded)" : "replica 1";
+                Say(dispute.Error is null
+                    ? $"job {Short(jobId)}: the coordinator disputed {wrong} at (position {dispute.Position}, slot {dispute.Slot}): dispute {dispute.DisputeId}, " +
+                      $"one step recomputed on-chain, {dispute.Outcome}; {dispute.Gas:N0} gas in all"
+                    : $"job {Short(jobId)}: the dispute could not be played: {dispute.Error}");
+                if (slashed)
+                {
+                    foreach (DevnetNode slashedNode in (await NodeStakesAsync(cancellation)).Where(n => n.Stake < 1_000 * Token))
+                    {
+                        Say($"node {slashedNode.Node} (layers {slashedNode.Span}) slashed: active stake now {slashedNode.Stake / Token} DPIN");
+                        await WaitIndexedAsync(slashedNode.Node, cancellation);
+                    }
+                    Say("the coordinator's catalog has the slash: later jobs are routed around that node");
+                }
+            }
+            results.Add(new DevnetJob(jobId, prompt, replicas, job.Phase.ToString().ToLowerInvariant(), job.Tokens.Count, text, divergence, job.Error)
+            {
+                Dispute = job.Dispute is { Error: null } d ? $"{d.Outcome} (dispute {d.DisputeId}, replica {d.DefenderReplica} wrong)" : job.Dispute?.Error,
+            });
         }
         return results;
     }
@@ -253,8 +282,23 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
 
     private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 
+    /// <summary>Waits until the coordinator's node list (the indexer) shows <paramref name="node"/> slashed, so the scheduler stops choosing it.</summary>
+    private async Task WaitIndexedAsync(string node, CancellationToken cancellation)
+    {
+        using var http = new HttpClient { BaseAddress = CoordinatorAddress, Timeout = TimeSpan.FromSeconds(30) };
+        var waited = Stopwatch.StartNew();
+        while (true)
+        {
+            System.Text.Json.JsonElement nodes = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync("/v1/nodes", cancellation)).RootElement;
+            if (nodes.EnumerateArray().Any(n => string.Equals(n.GetProperty("address").GetString(), node, StringComparison.OrdinalIgnoreCase) && n.GetProperty("slashes").GetInt32() > 0))
+                return;
+            if (waited.Elapsed > TimeSpan.FromSeconds(60)) throw new IOException($"the coordinator's catalog did not record the slash of {node} within 60 s");
+            await Task.Delay(500, cancellation);
+        }
+    }
+
     /// <summary>How many staked nodes the coordinator's node list shows, and how many of them sent a heartbeat.</summary>
-    public async Task<(int Listed, int Reporting)> CoordinatorNodesAsync(CancellationToken cancellation)
+    public async Task<(int Listed, int Staked, int Reporting)> CoordinatorNodesAsync(CancellationToken cancellation)
     {
         using var http = new HttpClient { BaseAddress = CoordinatorAddress, Timeout = TimeSpan.FromSeconds(30) };
         System.Text.Json.JsonElement nodes;
@@ -266,10 +310,11 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
         {
             throw new IOException($"the coordinator's node list failed: {e.Message}", e);
         }
-        // Listed once its stake is indexed too (registration and stake are two transactions; the indexer may be between them).
-        int listed = nodes.EnumerateArray().Count(n => n.GetProperty("activeStake").GetDecimal() > 0);
+        // Staked once its stake is indexed too (registration and stake are two transactions; the indexer may be between them).
+        int listed = nodes.GetArrayLength();
+        int staked = nodes.EnumerateArray().Count(n => n.GetProperty("activeStake").GetDecimal() > 0);
         int reporting = nodes.EnumerateArray().Count(n => n.GetProperty("lastHeartbeatAt").ValueKind == System.Text.Json.JsonValueKind.String);
-        return (listed, reporting);
+        return (listed, staked, reporting);
     }
 
     /// <summary>Each node's active stake as StakeManager holds it now.</summary>

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using DePinLedger.Inference.Engine;
 using DePinLedger.Protocol.Encoding;
 using DePinLedger.Protocol.Jobs;
@@ -12,14 +11,8 @@ namespace DePinLedger.Disputes.Client;
 /// </summary>
 public static class JobTerms
 {
-    /// <summary>keccak256 of the prompt token ids packed as big-endian uint32 (leading BOS included).</summary>
-    public static Bytes32 PromptHash(IReadOnlyList<int> prompt)
-    {
-        ArgumentNullException.ThrowIfNull(prompt);
-        var bytes = new byte[4 * prompt.Count];
-        for (int i = 0; i < prompt.Count; i++) BinaryPrimitives.WriteUInt32BigEndian(bytes.AsSpan(4 * i), checked((uint)prompt[i]));
-        return Keccak.Hash(bytes);
-    }
+    /// <summary>keccak256 of the prompt token ids packed as big-endian uint32 (leading BOS included); see <see cref="JobConventions.PromptHash"/>.</summary>
+    public static Bytes32 PromptHash(IReadOnlyList<int> prompt) => JobConventions.PromptHash(prompt);
 
     /// <summary>
     /// The engine's sampling for a job: temperature and top-p in thousandths, ⌈q · 1000 / 65 536⌉ of the Q16.16
@@ -28,8 +21,7 @@ public static class JobTerms
     public static SamplingParams Sampling(JobRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        int temperature = (int)Math.Min(CeilMilli(request.Temperature), SamplingParams.MaxTemperatureMilli);
-        return new SamplingParams(temperature, (int)CeilMilli(request.TopP), SamplingParams.SeedFrom(request.Seed));
+        return new SamplingParams(JobConventions.TemperatureMilli(request), JobConventions.TopPMilli(request), SamplingParams.SeedFrom(request.Seed));
     }
 
     public static Prover.JobRequest ToProver(JobRequest request)
@@ -41,6 +33,4 @@ public static class JobTerms
             TopP = request.TopP, Seed = request.Seed, Replicas = request.Replicas, Fee = request.Fee, Deadline = request.Deadline, Salt = request.Salt.ToArray(),
         };
     }
-
-    private static long CeilMilli(uint q16) => ((long)q16 * 1000 + JobRequest.Q16One - 1) / JobRequest.Q16One;
 }

@@ -21,6 +21,7 @@ public sealed record JobView(
     [property: JsonPropertyName("error")] string? Error,
     [property: JsonPropertyName("replica_results")] IReadOnlyList<ReplicaView> ReplicaResults,
     [property: JsonPropertyName("submission_tx")] string? SubmissionTransaction,
+    [property: JsonPropertyName("dispute")] DisputeReport? Dispute,
     [property: JsonPropertyName("stream")] string Stream)
 {
     public static JobView Of(CoordinatedJob job)
@@ -29,7 +30,7 @@ public sealed record JobView(
         return new JobView(
             job.Id.ToString(), job.Phase.ToString().ToLowerInvariant(), job.OnChain.Client, job.OnChain.Request.Replicas, job.Prompt.Count,
             [.. tokens.Select(t => t.Token)], string.Concat(tokens.Select(t => t.Text)), job.Error,
-            [.. job.Results.Select((r, i) => ReplicaView.Of(i, r))], job.SubmissionTransaction, $"/v1/jobs/{job.Id}/stream");
+            [.. job.Results.Select((r, i) => ReplicaView.Of(i, r))], job.SubmissionTransaction, job.Dispute, $"/v1/jobs/{job.Id}/stream");
     }
 }
 

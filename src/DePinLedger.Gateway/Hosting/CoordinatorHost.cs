@@ -73,6 +73,8 @@ public static class CoordinatorHost
         services.AddSingleton(new ChainIdentity((ulong)chain.Connection.ChainId, chain.JobMarket));
         services.AddSingleton(new OnChainJobReader(chain.Connection, chain.JobMarket));
         services.AddSingleton(new ResultSubmitter(chain.Submitter, chain.JobMarket));
+        services.AddSingleton(chain);
+        services.AddSingleton<DisputeWatcher>();
         services.AddSingleton<JobCoordinator>();
         services.AddHostedService(provider => provider.GetRequiredService<JobCoordinator>());
         if (options.Database is { } database)

@@ -55,6 +55,19 @@ public sealed class CoordinatedJob(OnChainJob onChain, string promptText, int[] 
 
     public string? SubmissionTransaction { get; private set; }
 
+    /// <summary>For a verified job whose replicas disagreed: the dispute the coordinator played (set after submission).</summary>
+    public DisputeReport? Dispute { get; private set; }
+
+    /// <summary>Completes once the job needs nothing more from the coordinator: submitted and, when disputed, resolved.</summary>
+    public Task Settled => _settled.Task;
+
+    private readonly TaskCompletionSource _settled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void Disputed(DisputeReport report) => Dispute = report;
+
+    /// <summary>Marks the job settled (after submission and any dispute, or after a failure).</summary>
+    public void Settle() => _settled.TrySetResult();
+
     public IReadOnlyList<TokenEvent> Tokens
     {
         get { lock (_lock) return [.. _tokens]; }

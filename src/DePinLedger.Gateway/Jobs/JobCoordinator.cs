@@ -30,7 +30,7 @@ public sealed class JobRefusedException(int status, string title, string detail)
 /// </summary>
 public sealed class JobCoordinator(
     IntegerModel model, CoordinatorOptions options, OnChainJobReader chainJobs, ResultSubmitter submitter, ChainIdentity chain, IRoutePlanner planner,
-    ILogger<JobCoordinator> logger)
+    DisputeWatcher disputes, ILogger<JobCoordinator> logger)
     : BackgroundService
 {
     private readonly ConcurrentDictionary<Bytes32, CoordinatedJob> _jobs = new();
@@ -133,6 +133,7 @@ public sealed class JobCoordinator(
             string transaction = await submitter.SubmitAsync(job.Id, results, cancellation);
             job.Submitted(transaction);
             GatewayLog.JobSubmitted(logger, job.Id.ToString(), results[0].OutputTokens.Count, transaction);
+            if (await disputes.CheckAsync(job, cancellation) is { } dispute) job.Disputed(dispute);
         }
         catch (Exception e) when (e is PipelineException or ChainException or ArgumentException or Grpc.Core.RpcException or HttpRequestException or InvalidDataException)
         {
@@ -142,6 +143,10 @@ public sealed class JobCoordinator(
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
             job.Fail("the coordinator shut down before the job finished");
+        }
+        finally
+        {
+            job.Settle();
         }
     }
 
