@@ -45,6 +45,7 @@ public sealed class DevnetTests
         Assert.Contains("one step recomputed on-chain, ChallengerWon", output);
         Assert.Matches(@"node 0x[0-9a-fA-F]{40} \(layers 2-3\) slashed: active stake now 0 DPIN", output);
         Assert.Contains("later jobs are routed around that node", output);
+        Assert.Contains("slash indexed, reputation recomputed to 0.00", output);
         // The coordinator (SQLite) indexed the six registered nodes (one slashed to 0) from the chain and took their signed heartbeats.
         Assert.Contains("6 nodes indexed from the chain (5 staked), 6 reporting signed heartbeats", output);
         // The scheduler routed each job from that catalog; the verified one on two pipelines.

@@ -282,7 +282,10 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
 
     private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 
-    /// <summary>Waits until the coordinator's node list (the indexer) shows <paramref name="node"/> slashed, so the scheduler stops choosing it.</summary>
+    /// <summary>
+    /// Waits until the coordinator's node list shows <paramref name="node"/> slashed (the indexer) and rated again (the
+    /// reputation job the dispute scheduled), so the scheduler stops choosing it.
+    /// </summary>
     private async Task WaitIndexedAsync(string node, CancellationToken cancellation)
     {
         using var http = new HttpClient { BaseAddress = CoordinatorAddress, Timeout = TimeSpan.FromSeconds(30) };
@@ -290,9 +293,14 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
         while (true)
         {
             System.Text.Json.JsonElement nodes = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync("/v1/nodes", cancellation)).RootElement;
-            if (nodes.EnumerateArray().Any(n => string.Equals(n.GetProperty("address").GetString(), node, StringComparison.OrdinalIgnoreCase) && n.GetProperty("slashes").GetInt32() > 0))
+            System.Text.Json.JsonElement? mine = nodes.EnumerateArray().Cast<System.Text.Json.JsonElement?>()
+                .FirstOrDefault(n => string.Equals(n!.Value.GetProperty("address").GetString(), node, StringComparison.OrdinalIgnoreCase));
+            if (mine is { } n && n.GetProperty("slashes").GetInt32() > 0 && n.GetProperty("reputation") is { ValueKind: System.Text.Json.JsonValueKind.Number } reputation)
+            {
+                Say($"node {node}: slash indexed, reputation recomputed to {reputation.GetDouble():F2} (the scheduling threshold is 0.50)");
                 return;
-            if (waited.Elapsed > TimeSpan.FromSeconds(60)) throw new IOException($"the coordinator's catalog did not record the slash of {node} within 60 s");
+            }
+            if (waited.Elapsed > TimeSpan.FromSeconds(60)) throw new IOException($"the coordinator's catalog did not record the slash of {node} and its reputation within 60 s");
             await Task.Delay(500, cancellation);
         }
     }

@@ -7,6 +7,9 @@ using DePinLedger.Data;
 using DePinLedger.Gateway.Jobs;
 using DePinLedger.Indexer.Hosting;
 using DePinLedger.Scheduler;
+using DePinLedger.Scheduler.Reputation;
+using Hangfire;
+using Hangfire.PostgreSql;
 using Microsoft.EntityFrameworkCore;
 using DePinLedger.Inference.Model;
 using Microsoft.AspNetCore.Builder;
@@ -83,6 +86,13 @@ public static class CoordinatorHost
             services.AddDePinDatabase(database);
             services.AddChainIndexer(chain.Connection.Options, chain.Deployment);
             services.AddDePinScheduler();
+            // Background and deadline work (reputation recomputation) runs as Hangfire jobs beside the same database.
+            services.AddHangfire(hangfire =>
+            {
+                if (database.Provider == DatabaseProvider.Postgres) hangfire.UsePostgreSqlStorage(storage => storage.UseNpgsqlConnection(database.ConnectionString));
+                else hangfire.UseInMemoryStorage();
+            });
+            services.AddHangfireServer(server => server.WorkerCount = 2);
         }
         if (options.ServedRoute is not null) services.AddSingleton<IRoutePlanner>(new FixedRoutePlanner(options));
         else services.AddSingleton<IRoutePlanner, SchedulerRoutePlanner>();
@@ -96,7 +106,13 @@ public static class CoordinatorHost
         app.MapHealthChecks("/health");
         app.MapJobs();
         app.MapCompletions();
-        if (options.Database is not null) app.MapNodes();
+        if (options.Database is not null)
+        {
+            app.MapNodes();
+            // The dashboard answers local requests only (Hangfire's default authorization).
+            app.UseHangfireDashboard("/hangfire");
+            ReputationJob.Register(app.Services.GetRequiredService<IRecurringJobManager>());
+        }
         await app.StartAsync(cancellation);
         return app;
     }

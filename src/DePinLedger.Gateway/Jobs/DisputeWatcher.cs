@@ -4,6 +4,9 @@ using DePinLedger.Gateway.Hosting;
 using DePinLedger.Inference.Conformance;
 using DePinLedger.Inference.Model;
 using DePinLedger.Pipeline;
+using DePinLedger.Scheduler.Reputation;
+using Hangfire;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace DePinLedger.Gateway.Jobs;
@@ -19,9 +22,10 @@ public sealed record DisputeReport(string DisputeId, int DefenderReplica, string
 /// fetches both traces from the workers that retained them (checked against the signed roots), re-executes the first
 /// divergent step with the engine to learn which replica is wrong, and plays the fast path against it — open, narrow,
 /// the one step on-chain, resolve — with the coordinator's account as the challenger (it posts the bond). The game
-/// slashes the node whose leaf is wrong and refunds the client when the served replica (0) was the wrong one.
+/// slashes the node whose leaf is wrong and refunds the client when the served replica (0) was the wrong one; the
+/// nodes' reputation is recomputed (a Hangfire job) once the indexer has followed the slash.
 /// </summary>
-public sealed class DisputeWatcher(IntegerModel model, CoordinatorChain chain, ILogger<DisputeWatcher> logger)
+public sealed class DisputeWatcher(IntegerModel model, CoordinatorChain chain, IServiceProvider services, ILogger<DisputeWatcher> logger)
 {
     private readonly Lazy<ModelOpenings> _openings = new(() => new ModelOpenings(model));
 
@@ -42,6 +46,8 @@ public sealed class DisputeWatcher(IntegerModel model, CoordinatorChain chain, I
             var client = new DisputeClient(chain.Submitter, chain.Deployment);
             DisputeResult result = await client.DisputeAsync(onChain.Case(job.Prompt, first, second), agreed, _openings.Value, cancellation);
             GatewayLog.Disputed(logger, job.Id.ToString(), result.DisputeId.ToString(System.Globalization.CultureInfo.InvariantCulture), result.DefenderReplica, result.Outcome.ToString());
+            // Reputation follows the verdict: recompute once the indexer has had time to follow the slash (2 confirmations).
+            services.GetService<IBackgroundJobClient>()?.Schedule<ReputationJob>(j => j.RunAsync(CancellationToken.None), TimeSpan.FromSeconds(5));
             return new DisputeReport(result.DisputeId.ToString(System.Globalization.CultureInfo.InvariantCulture), result.DefenderReplica, result.Outcome.ToString(),
                 result.Step.At.Position, result.Step.At.Slot, (long)result.TotalGas, null);
         }
