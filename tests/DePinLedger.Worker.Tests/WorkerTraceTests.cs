@@ -1,0 +1,48 @@
+using DePinLedger.Disputes.Traces;
+using DePinLedger.Inference.Commitments;
+using DePinLedger.Inference.Engine;
+using DePinLedger.Pipeline;
+using DePinLedger.Protocol.Encoding;
+using Grpc.Core;
+
+namespace DePinLedger.Worker.Tests;
+
+/// <summary>
+/// The dispute service's view of a replica: its trace fetched from the workers that retained it (gRPC GetLeaf), every
+/// leaf re-derived from its fields and opened against the root each stage signed.
+/// </summary>
+[Collection(WorkerCollection.Name)]
+public sealed class WorkerTraceTests(PipelineFixture fixture)
+{
+    [Fact]
+    public async Task ARetainedTrace_OpensEveryLeaf_AgainstTheSignedStageRoots()
+    {
+        PipelineJob job = PipelineFixture.Job(fixture.Prompt, 9, new SamplingParams(700, 900, SamplingParams.SeedFrom(3)), 88);
+        PipelineResult result = await new PipelineRunner().RunAsync(fixture.Route(), job);
+        int layers = fixture.Model.Config.Layers, positions = result.LeafCount / (layers + 2);
+        var layout = new StageLayout(layers, [.. result.Receipts.Select(r => new StageSpan(r.Receipt.FirstLayer, r.Receipt.LastLayer))]);
+
+        WorkerTrace trace = await WorkerTrace.LoadAsync(new Bytes32(job.JobId.AsSpan()), 0, layout, positions, [.. result.Receipts.Select(r => r.Endpoint)], default);
+
+        Assert.Equal(positions, trace.Positions);
+        for (int s = 0; s < result.Receipts.Count; s++) Assert.Equal(result.Receipts[s].Receipt.TraceRoot.ToArray(), trace.StageRoot(s).ToArray());
+        for (int t = 0; t < positions; t++)
+            for (int slot = 0; slot < layers + 2; slot++)
+            {
+                var at = new TracePoint(t, slot);
+                Hash32 leaf = trace.Fields(at).Leaf(at);
+                Assert.Equal(result.Leaves[at.Index(layers)], leaf);
+                int stage = layout.StageOf(slot);
+                Assert.True(MerkleTree.Verify(trace.StageRoot(stage), leaf, layout.Stages[stage].LeafIndex(t, slot, layers), trace.Proof(at).ToArray()));
+            }
+    }
+
+    [Fact]
+    public async Task AStageAskedForAJobItNeverRan_IsAClearFailure()
+    {
+        var layout = new StageLayout(fixture.Model.Config.Layers, [new StageSpan(0, 1), new StageSpan(2, 3), new StageSpan(4, 4)]);
+        var e = await Assert.ThrowsAsync<RpcException>(() => WorkerTrace.LoadAsync(new Bytes32(new byte[32]), 0, layout, 3,
+            [fixture.Stage0.Address, fixture.Stage1.Address, fixture.Stage2.Address], default));
+        Assert.Equal(StatusCode.NotFound, e.StatusCode);
+    }
+}
