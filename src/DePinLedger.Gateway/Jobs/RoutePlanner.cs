@@ -66,14 +66,17 @@ public sealed class SchedulerRoutePlanner(NodeCatalog catalog, SchedulingPolicy 
     /// <summary>Why a node can or cannot take a stage, for the refusal message (operators read it to fix their node).</summary>
     private string Why(NodeState node, Router router, JobShape shape, DateTimeOffset now) =>
         router.CanServe(node, shape, now) ? $"ok (layers {node.FirstLayer}-{node.LastLayer}, operator {node.Operator})"
-        : node.Slashed ? "slashed"
-        : node.Frozen ? "frozen"
-        : node.ActiveStake < policy.MinStake || node.ActiveStake <= 0 ? "stake below the minimum"
-        : node.HeartbeatAt is not { } at ? "no heartbeat"
-        : now - at > policy.HeartbeatMaxAge ? $"heartbeat {(now - at).TotalSeconds:F0} s old"
-        : node.Reputation < policy.ReputationThreshold ? $"reputation {node.Reputation:F2} below {policy.ReputationThreshold:F2}"
-        : !node.HasSpan ? "serves no span"
-        : $"cannot fit the job (layers {node.FirstLayer}-{node.LastLayer}, {node.MemoryBytes >> 20} MiB, {node.KvFreeBytes >> 20} MiB KV free, {node.PositionsPerSecond:F0} positions/s)";
+        : policy.Ineligibility(node, now) switch
+        {
+            NodeIneligibility.Slashed => "slashed",
+            NodeIneligibility.Frozen => "frozen",
+            NodeIneligibility.StakeBelowMinimum => "stake below the minimum",
+            NodeIneligibility.NoHeartbeat => "no heartbeat",
+            NodeIneligibility.StaleHeartbeat => $"heartbeat {(now - node.HeartbeatAt!.Value).TotalSeconds:F0} s old",
+            NodeIneligibility.LowReputation => $"reputation {node.Reputation:F2} below {policy.ReputationThreshold:F2}",
+            _ when !node.HasSpan => "serves no span",
+            _ => $"cannot fit the job (layers {node.FirstLayer}-{node.LastLayer}, {node.MemoryBytes >> 20} MiB, {node.KvFreeBytes >> 20} MiB KV free, {node.PositionsPerSecond:F0} positions/s)",
+        };
 
     private static bool IsHttp(string endpoint) => Uri.TryCreate(endpoint, UriKind.Absolute, out Uri? url) && url.Scheme is "http" or "https";
 

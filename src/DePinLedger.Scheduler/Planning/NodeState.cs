@@ -90,11 +90,27 @@ public sealed record SchedulingPolicy
     }
 
     /// <summary>Stake, slash, freeze, heartbeat freshness and reputation: the gates before any memory or latency question.</summary>
-    public bool IsEligible(NodeState node, DateTimeOffset now) =>
-        node.ActiveStake >= MinStake
-        && node.ActiveStake > 0
-        && !node.Slashed
-        && !node.Frozen
-        && node.HeartbeatAt is { } at && now - at <= HeartbeatMaxAge
-        && node.Reputation >= ReputationThreshold;
+    public bool IsEligible(NodeState node, DateTimeOffset now) => Ineligibility(node, now) == NodeIneligibility.None;
+
+    /// <summary>The first gate <paramref name="node"/> fails, in the order slashed, frozen, stake, heartbeat, reputation; None when it passes them all.</summary>
+    public NodeIneligibility Ineligibility(NodeState node, DateTimeOffset now) =>
+        node.Slashed ? NodeIneligibility.Slashed
+        : node.Frozen ? NodeIneligibility.Frozen
+        : node.ActiveStake < MinStake || node.ActiveStake <= 0 ? NodeIneligibility.StakeBelowMinimum
+        : node.HeartbeatAt is not { } at ? NodeIneligibility.NoHeartbeat
+        : now - at > HeartbeatMaxAge ? NodeIneligibility.StaleHeartbeat
+        : node.Reputation < ReputationThreshold ? NodeIneligibility.LowReputation
+        : NodeIneligibility.None;
+}
+
+/// <summary>Why a node may not be scheduled at all (before any memory or latency question).</summary>
+public enum NodeIneligibility
+{
+    None,
+    Slashed,
+    Frozen,
+    StakeBelowMinimum,
+    NoHeartbeat,
+    StaleHeartbeat,
+    LowReputation,
 }
