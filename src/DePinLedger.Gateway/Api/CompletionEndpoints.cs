@@ -133,37 +133,18 @@ public static class CompletionEndpoints
         }).ExecuteAsync(context);
     }
 
-    private static async Task StreamAsync(HttpContext context, CoordinatedJob job)
-    {
-        HttpResponse response = context.Response;
-        response.ContentType = "text/event-stream";
-        response.Headers.CacheControl = "no-cache";
-        ChannelReader<JobEvent> events = job.Subscribe();
-        try
+    private static Task StreamAsync(HttpContext context, CoordinatedJob job) =>
+        EventStream.WriteAsync(context, job, e =>
         {
-            await foreach (JobEvent e in events.ReadAllAsync(context.RequestAborted))
+            object chunk = e switch
             {
-                object chunk = e switch
-                {
-                    TokenEvent t => Chunk(job, t.Text, null),
-                    FinalEvent { Job.Phase: JobPhase.Failed } f => new { error = new { message = $"job {f.Job.Id} failed: {f.Job.Error}", type = "job_failed" } },
-                    FinalEvent f => Chunk(job, "", FinishReason(f.Job, f.Job.Tokens.Count)),
-                    _ => throw new InvalidOperationException($"unknown event {e}"),
-                };
-                await response.WriteAsync($"data: {JsonSerializer.Serialize(chunk)}\n\n", context.RequestAborted);
-                await response.Body.FlushAsync(context.RequestAborted);
-            }
-            await response.WriteAsync("data: [DONE]\n\n", context.RequestAborted);
-        }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
-        {
-            // The client went away; the job itself runs on.
-        }
-        finally
-        {
-            job.Unsubscribe(events);
-        }
-    }
+                TokenEvent t => Chunk(job, t.Text, null),
+                FinalEvent { Job.Phase: JobPhase.Failed } f => new { error = new { message = $"job {f.Job.Id} failed: {f.Job.Error}", type = "job_failed" } },
+                FinalEvent f => Chunk(job, "", FinishReason(f.Job, f.Job.Tokens.Count)),
+                _ => throw new InvalidOperationException($"unknown event {e}"),
+            };
+            return $"data: {JsonSerializer.Serialize(chunk)}\n\n";
+        }, trailer: "data: [DONE]\n\n");
 
     private static object Chunk(CoordinatedJob job, string text, string? finish) => new
     {

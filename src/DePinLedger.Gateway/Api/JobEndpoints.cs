@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Threading.Channels;
 using DePinLedger.Gateway.Jobs;
 using DePinLedger.Protocol.Encoding;
 using Microsoft.AspNetCore.Builder;
@@ -108,32 +107,16 @@ public static class JobEndpoints
             await problem!.ExecuteAsync(context);
             return;
         }
-        HttpResponse response = context.Response;
-        response.ContentType = "text/event-stream";
-        response.Headers.CacheControl = "no-cache";
-        ChannelReader<JobEvent> events = job!.Subscribe();
-        try
+        await EventStream.WriteAsync(context, job!, e =>
         {
-            await foreach (JobEvent e in events.ReadAllAsync(context.RequestAborted))
+            (string name, object data) = e switch
             {
-                (string name, object data) = e switch
-                {
-                    TokenEvent t => ("token", (object)new TokenView(t.Index, t.Token, t.Text)),
-                    FinalEvent f => (f.Job.Phase == JobPhase.Failed ? "failed" : "done", JobView.Of(f.Job)),
-                    _ => throw new InvalidOperationException($"unknown event {e}"),
-                };
-                await response.WriteAsync($"event: {name}\ndata: {JsonSerializer.Serialize(data)}\n\n", context.RequestAborted);
-                await response.Body.FlushAsync(context.RequestAborted);
-            }
-        }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
-        {
-            // The client went away.
-        }
-        finally
-        {
-            job.Unsubscribe(events);
-        }
+                TokenEvent t => ("token", (object)new TokenView(t.Index, t.Token, t.Text)),
+                FinalEvent f => (f.Job.Phase == JobPhase.Failed ? "failed" : "done", JobView.Of(f.Job)),
+                _ => throw new InvalidOperationException($"unknown event {e}"),
+            };
+            return $"event: {name}\ndata: {JsonSerializer.Serialize(data)}\n\n";
+        });
     }
 
     private static bool TryFind(string id, JobCoordinator coordinator, out CoordinatedJob? job, out IResult? problem)

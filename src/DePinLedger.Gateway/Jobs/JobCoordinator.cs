@@ -59,9 +59,10 @@ public sealed class JobCoordinator(
         if (job.Request.ModelId != _modelId)
             throw new JobRefusedException(StatusCodes.Status422UnprocessableEntity, "Other model", $"job {jobId} is for model {job.Request.ModelId}; this coordinator serves {_modelId}");
         int[] prompt = model.Tokenizer.Encode(promptText, bos: true, eos: false);
-        if (JobConventions.PromptHash(prompt) != job.Request.PromptHash)
+        Bytes32 promptHash = JobConventions.PromptHash(prompt);
+        if (promptHash != job.Request.PromptHash)
             throw new JobRefusedException(StatusCodes.Status422UnprocessableEntity, "Prompt mismatch",
-                $"the prompt's tokens hash to {JobConventions.PromptHash(prompt)}, but job {jobId} committed to {job.Request.PromptHash}");
+                $"the prompt's tokens hash to {promptHash}, but job {jobId} committed to {job.Request.PromptHash}");
         if (prompt.Length >= model.Config.SeqLen)
             throw new JobRefusedException(StatusCodes.Status422UnprocessableEntity, "Prompt too long", $"the prompt has {prompt.Length} tokens; the context holds {model.Config.SeqLen}");
         JobRoutes routes = await planner.PlanAsync(job, prompt.Length, cancellation);
