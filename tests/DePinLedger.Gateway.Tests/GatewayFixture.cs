@@ -1,11 +1,11 @@
 using System.Numerics;
 using DePinLedger.Chain.Contracts.Jobs;
-using DePinLedger.Chain.Contracts.Models;
 using DePinLedger.Chain.Clients;
 using DePinLedger.Chain.Deployment;
 using DePinLedger.Chain.Operators;
 using DePinLedger.Chain.Tests.Support;
 using DePinLedger.Data.Tests.Support;
+using DePinLedger.Disputes.Client;
 using DePinLedger.Chain.Transactions;
 using DePinLedger.Gateway.Hosting;
 using DePinLedger.Inference.Import;
@@ -97,24 +97,9 @@ public sealed class GatewayFixture : IAsyncLifetime
     }
 
     /// <summary>Registers a model id with stories260K's shape (another id gives a job for "another model").</summary>
-    public async Task RegisterModelAsync(Bytes32 modelId, string? verifier = null)
-    {
-        ModelConfig c = Model.Config;
-        verifier ??= Chain.Deployment.StakeManager; // any contract: the registry only checks that code exists
-        TransactionSender sender = await Chain.SenderAsync(0);
-        await sender.SendAsync(Chain.Deployment.ModelRegistry, new RegisterModelFunction
-        {
-            ModelId = modelId.ToArray(),
-            WeightsRoot = Model.WeightsRoot.ToArray(),
-            Dims = new ModelDims
-            {
-                LayerCount = (ushort)c.Layers, HeadCount = (ushort)c.Heads, KvHeadCount = (ushort)c.KvHeads, Dim = (uint)c.Dim,
-                HiddenDim = (uint)c.HiddenDim, VocabSize = (uint)c.VocabSize, MaxSeqLen = (uint)c.SeqLen,
-            },
-            Verifier = verifier,
-            MetadataURI = "",
-        }, "register model", null, CancellationToken.None);
-    }
+    public async Task RegisterModelAsync(Bytes32 modelId, string? verifier = null) =>
+        // Any contract will do as the verifier when none is given: the registry only checks that code exists there.
+        await ModelRegistration.RegisterAsync(await Chain.SenderAsync(0), Chain.Deployment, Model, verifier ?? Chain.Deployment.StakeManager, "", CancellationToken.None, modelId);
 
     /// <summary>Client dev account <paramref name="client"/> creates and pays a job whose prompt hash is that of <paramref name="promptHashOf"/>.</summary>
     public async Task<Bytes32> CreateJobAsync(int client, string promptHashOf, uint maxTokens, uint temperatureQ16 = 0, uint topPQ16 = ProtocolRequest.Q16One,

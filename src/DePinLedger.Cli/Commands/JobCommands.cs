@@ -1,11 +1,11 @@
 using System.CommandLine;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using DePinLedger.Chain.Clients;
 using DePinLedger.Chain.Deployment;
 using DePinLedger.Chain.Transactions;
 using DePinLedger.Cli.CommandLine;
+using DePinLedger.Cli.Output;
 using DePinLedger.Inference.Model;
 using DePinLedger.Protocol.Encoding;
 using DePinLedger.Protocol.Jobs;
@@ -181,16 +181,12 @@ internal static class JobCommands
     {
         using HttpResponseMessage response = await SendAsync(() => http.GetAsync($"/v1/jobs/{jobId}/stream", HttpCompletionOption.ResponseHeadersRead, cancellation), gateway);
         if (!response.IsSuccessStatusCode) throw new CliFailure($"the coordinator has no stream for job {jobId} ({await ProblemAsync(response, cancellation)})");
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellation), Encoding.UTF8);
-        string name = "";
-        while (await reader.ReadLineAsync(cancellation) is { } line)
+        await foreach ((string name, string line) in ServerSentEvents.ReadAsync(await response.Content.ReadAsStreamAsync(cancellation), cancellation))
         {
-            if (line.StartsWith("event: ", StringComparison.Ordinal)) name = line[7..];
-            if (!line.StartsWith("data: ", StringComparison.Ordinal)) continue;
             JsonElement data;
             try
             {
-                data = JsonDocument.Parse(line[6..]).RootElement;
+                data = JsonDocument.Parse(line).RootElement;
             }
             catch (JsonException e)
             {

@@ -1,15 +1,17 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Numerics;
+using System.Text.Json;
 using DePinLedger.Chain.Clients;
-using DePinLedger.Chain.Contracts.Models;
 using DePinLedger.Chain.Contracts.Token;
 using DePinLedger.Chain.Deployment;
 using DePinLedger.Chain.Operators;
 using DePinLedger.Chain.Rpc;
 using DePinLedger.Chain.Transactions;
 using DePinLedger.Chain.Wallet;
+using DePinLedger.Cli.Output;
 using DePinLedger.Data;
+using DePinLedger.Disputes.Client;
 using DePinLedger.Gateway.Hosting;
 using DePinLedger.Gateway.Jobs;
 using DePinLedger.Inference.Commitments;
@@ -18,6 +20,7 @@ using DePinLedger.Pipeline;
 using DePinLedger.Protocol.Encoding;
 using DePinLedger.Protocol.Jobs;
 using DePinLedger.Protocol.Receipts;
+using DePinLedger.Scheduler.Planning;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Nethereum.Web3.Accounts;
@@ -96,7 +99,7 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
         _deployment.Save(Path.Combine(settings.WorkDirectory, "deployment.json"));
         Say($"contracts deployed: JobMarket {_deployment.JobMarket}, StakeManager {_deployment.StakeManager}, DisputeGame {_deployment.DisputeGame}");
         TransactionSender owner = await SenderAsync(0, cancellation);
-        await RegisterModelAsync(owner, _deployment.StepVerifier, cancellation);
+        await ModelRegistration.RegisterAsync(owner, _deployment, settings.Model, _deployment.StepVerifier, "devnet", cancellation);
         Say($"model {settings.Model.ModelId} registered ({settings.Model.Config.Layers} layers)");
 
         // The coordinator's port is fixed up front so that the workers can send it their heartbeats from the start.
@@ -258,19 +261,16 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
             using (HttpResponseMessage posted = await http.PostAsJsonAsync("/v1/jobs", new { job_id = jobId.ToString(), prompt }, cancellation))
                 if (!posted.IsSuccessStatusCode) return (null, 0, $"POST: HTTP {(int)posted.StatusCode}");
             using HttpResponseMessage response = await http.GetAsync($"/v1/jobs/{jobId}/stream", HttpCompletionOption.ResponseHeadersRead, cancellation);
-            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellation));
             double? first = null;
             int tokens = 0;
-            string name = "";
-            while (await reader.ReadLineAsync(cancellation) is { } line)
+            await foreach ((string name, _) in ServerSentEvents.ReadAsync(await response.Content.ReadAsStreamAsync(cancellation), cancellation))
             {
-                if (line.StartsWith("event: ", StringComparison.Ordinal)) name = line[7..];
-                else if (line.StartsWith("data: ", StringComparison.Ordinal) && name == "token")
+                if (name == "token")
                 {
                     first ??= clock.Elapsed.TotalMilliseconds;
                     tokens++;
                 }
-                else if (line.StartsWith("data: ", StringComparison.Ordinal) && name == "failed") return (first, tokens, $"job {jobId} failed");
+                else if (name == "failed") return (first, tokens, $"job {jobId} failed");
             }
             return (first, tokens, null);
         }
@@ -288,16 +288,14 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
     /// </summary>
     private async Task WaitIndexedAsync(string node, CancellationToken cancellation)
     {
-        using var http = new HttpClient { BaseAddress = CoordinatorAddress, Timeout = TimeSpan.FromSeconds(30) };
         var waited = Stopwatch.StartNew();
         while (true)
         {
-            System.Text.Json.JsonElement nodes = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync("/v1/nodes", cancellation)).RootElement;
-            System.Text.Json.JsonElement? mine = nodes.EnumerateArray().Cast<System.Text.Json.JsonElement?>()
+            JsonElement? mine = (await NodeListAsync(cancellation)).Cast<JsonElement?>()
                 .FirstOrDefault(n => string.Equals(n!.Value.GetProperty("address").GetString(), node, StringComparison.OrdinalIgnoreCase));
-            if (mine is { } n && n.GetProperty("slashes").GetInt32() > 0 && n.GetProperty("reputation") is { ValueKind: System.Text.Json.JsonValueKind.Number } reputation)
+            if (mine is { } n && n.GetProperty("slashes").GetInt32() > 0 && n.GetProperty("reputation") is { ValueKind: JsonValueKind.Number } reputation)
             {
-                Say($"node {node}: slash indexed, reputation recomputed to {reputation.GetDouble():F2} (the scheduling threshold is 0.50)");
+                Say($"node {node}: slash indexed, reputation recomputed to {reputation.GetDouble():F2} (the scheduling threshold is {new SchedulingPolicy().ReputationThreshold:F2})");
                 return;
             }
             if (waited.Elapsed > TimeSpan.FromSeconds(60)) throw new IOException($"the coordinator's catalog did not record the slash of {node} and its reputation within 60 s");
@@ -305,24 +303,28 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
         }
     }
 
-    /// <summary>How many staked nodes the coordinator's node list shows, and how many of them sent a heartbeat.</summary>
+    /// <summary>How many nodes the coordinator's node list shows, how many with their stake indexed, and how many sent a heartbeat.</summary>
     public async Task<(int Listed, int Staked, int Reporting)> CoordinatorNodesAsync(CancellationToken cancellation)
     {
+        JsonElement[] nodes = await NodeListAsync(cancellation);
+        // Staked once its stake is indexed too (registration and stake are two transactions; the indexer may be between them).
+        int staked = nodes.Count(n => n.GetProperty("activeStake").GetDecimal() > 0);
+        int reporting = nodes.Count(n => n.GetProperty("lastHeartbeatAt").ValueKind == JsonValueKind.String);
+        return (nodes.Length, staked, reporting);
+    }
+
+    /// <summary>The coordinator's GET /v1/nodes.</summary>
+    private async Task<JsonElement[]> NodeListAsync(CancellationToken cancellation)
+    {
         using var http = new HttpClient { BaseAddress = CoordinatorAddress, Timeout = TimeSpan.FromSeconds(30) };
-        System.Text.Json.JsonElement nodes;
         try
         {
-            nodes = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync("/v1/nodes", cancellation)).RootElement;
+            return [.. JsonDocument.Parse(await http.GetStringAsync("/v1/nodes", cancellation)).RootElement.EnumerateArray()];
         }
         catch (HttpRequestException e)
         {
             throw new IOException($"the coordinator's node list failed: {e.Message}", e);
         }
-        // Staked once its stake is indexed too (registration and stake are two transactions; the indexer may be between them).
-        int listed = nodes.GetArrayLength();
-        int staked = nodes.EnumerateArray().Count(n => n.GetProperty("activeStake").GetDecimal() > 0);
-        int reporting = nodes.EnumerateArray().Count(n => n.GetProperty("lastHeartbeatAt").ValueKind == System.Text.Json.JsonValueKind.String);
-        return (listed, staked, reporting);
     }
 
     /// <summary>Each node's active stake as StakeManager holds it now.</summary>
@@ -358,23 +360,6 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
              "--host", "127.0.0.1", "--keystore", keystore, "--passphrase-file", pass, "--trace-dir", Path.Combine(settings.WorkDirectory, $"traces{index}"),
              "--rpc", _rpc.ToString(), "--heartbeat-url", _heartbeats!.ToString(), "--heartbeat-seconds", "2", .. fault],
             "worker listening on ", TimeSpan.FromSeconds(60), cancellation);
-    }
-
-    private async Task RegisterModelAsync(TransactionSender owner, string verifier, CancellationToken cancellation)
-    {
-        ModelConfig c = settings.Model.Config;
-        await owner.SendAsync(_deployment.ModelRegistry, new RegisterModelFunction
-        {
-            ModelId = settings.Model.ModelId.ToArray(),
-            WeightsRoot = settings.Model.WeightsRoot.ToArray(),
-            Dims = new ModelDims
-            {
-                LayerCount = (ushort)c.Layers, HeadCount = (ushort)c.Heads, KvHeadCount = (ushort)c.KvHeads, Dim = (uint)c.Dim,
-                HiddenDim = (uint)c.HiddenDim, VocabSize = (uint)c.VocabSize, MaxSeqLen = (uint)c.SeqLen,
-            },
-            Verifier = verifier,
-            MetadataURI = "devnet",
-        }, "register the model", null, cancellation);
     }
 
     private Task MintAsync(TransactionSender owner, string to, int tokens, CancellationToken cancellation) =>

@@ -1,6 +1,5 @@
 using System.Numerics;
 using DePinLedger.Chain.Contracts.Jobs;
-using DePinLedger.Chain.Contracts.Models;
 using DePinLedger.Chain.Contracts.Staking;
 using DePinLedger.Chain.Contracts.Token;
 using DePinLedger.Chain.Tests.Support;
@@ -106,20 +105,8 @@ internal sealed class DisputeScenario
     public async Task<BigInteger> BalanceAsync(int dev) =>
         await Anvil.Deployer.QueryAsync<BalanceOfFunction, BigInteger>(Anvil.Deployment.Token, new BalanceOfFunction { Account = AnvilChain.DevAddress(dev) }, default);
 
-    private async Task RegisterModelAsync(string verifier)
-    {
-        ModelConfig c = Model.Config;
-        await (await Anvil.SenderAsync(0)).SendAsync(Anvil.Deployment.ModelRegistry, new RegisterModelFunction
-        {
-            ModelId = Model.ModelId.ToArray(), WeightsRoot = Model.WeightsRoot.ToArray(), Verifier = verifier,
-            Dims = new ModelDims
-            {
-                LayerCount = (ushort)c.Layers, HeadCount = (ushort)c.Heads, KvHeadCount = (ushort)c.KvHeads, Dim = (uint)c.Dim, HiddenDim = (uint)c.HiddenDim,
-                VocabSize = (uint)c.VocabSize, MaxSeqLen = (uint)c.SeqLen,
-            },
-            MetadataURI = "stories260K",
-        }, "register model", null, default);
-    }
+    private async Task RegisterModelAsync(string verifier) =>
+        await ModelRegistration.RegisterAsync(await Anvil.SenderAsync(0), Anvil.Deployment, Model, verifier, "stories260K", default);
 
     private async Task RegisterNodeAsync(int dev)
     {
