@@ -174,7 +174,8 @@ public sealed class PipelineRunner(PipelineOptions? options = null)
                 throw new PipelineException($"stage {stage.Index}: malformed receipt from {active.Endpoint}");
             var receipt = new StageReceipt(new Bytes32(job.JobId.AsSpan()), job.Replica, (byte)stage.Index, (ushort)stage.Route.FirstLayer, (ushort)stage.Route.LastLayer,
                 new Bytes32(reply.InputRoot.Span), new Bytes32(reply.TraceRoot.Span), new Bytes32(reply.OutputRoot.Span));
-            string signer = NodeKey.Recover(receipt.Digest(domain), reply.Signature.Span);
+            if (!NodeKey.TryRecover(receipt.Digest(domain), reply.Signature.Span, out string? signer, out string? invalid))
+                throw new PipelineException($"stage {stage.Index}: the receipt signature of {active.Endpoint} is invalid: {invalid}");
             Check(string.Equals(signer, reply.Signer, StringComparison.OrdinalIgnoreCase), stage, $"the receipt recovers to {signer}, not to the worker's node {reply.Signer}");
             Check(reply.Positions == positions, stage, $"the worker computed {reply.Positions} positions, not {positions}");
             Hash32 traceRoot = MerkleTree.ComputeRoot(Split(stage.Leaves(positions)));

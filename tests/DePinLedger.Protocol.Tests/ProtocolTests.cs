@@ -74,6 +74,51 @@ public class EncodingTests
         Assert.Equal(key.Address, key.ToString());
     }
 
+    /// <summary>secp256k1's group order n, big-endian.</summary>
+    private const string CurveOrderHex = "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141";
+
+    [Theory]
+    [InlineData("length", "65 bytes")]
+    [InlineData("v=0", "v is 0")]
+    [InlineData("v=29", "v is 29")]
+    [InlineData("r=0", "r is outside")]
+    [InlineData("r=n", "r is outside")]
+    [InlineData("s=0", "s is outside")]
+    [InlineData("high s", "malleated")]
+    [InlineData("r not on the curve", "does not recover")]
+    public void Recover_RefusesWhatTheContractsRefuse_WithTheReason(string defect, string reason)
+    {
+        var key = new NodeKey(Convert.FromHexString("ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"));
+        Bytes32 digest = Keccak.Hash("heartbeat");
+        byte[] signature = key.Sign(digest);
+        byte[] order = Convert.FromHexString(CurveOrderHex);
+        switch (defect)
+        {
+            case "length": signature = signature[..64]; break;
+            case "v=0": signature[64] = 0; break;
+            case "v=29": signature[64] = 29; break;
+            case "r=0": Array.Clear(signature, 0, 32); break;
+            case "r=n": order.CopyTo(signature, 0); break;
+            case "s=0": Array.Clear(signature, 32, 32); break;
+            case "high s":
+                // n − s: the malleated twin of the valid signature, which ecrecover would also accept.
+                var s = new System.Numerics.BigInteger(signature.AsSpan(32, 32), isUnsigned: true, isBigEndian: true);
+                var n = new System.Numerics.BigInteger(order, isUnsigned: true, isBigEndian: true);
+                (n - s).ToByteArray(isUnsigned: true, isBigEndian: true).CopyTo(signature, 32 + 32 - (n - s).GetByteCount(isUnsigned: true));
+                break;
+            case "r not on the curve":
+                // x = 5 has no point on secp256k1 (5³ + 7 = 132 is not a square mod p).
+                Array.Clear(signature, 0, 32);
+                signature[31] = 5;
+                break;
+        }
+
+        Assert.False(NodeKey.TryRecover(digest, signature, out string? address, out string? why));
+        Assert.Null(address);
+        Assert.Contains(reason, why);
+        Assert.Contains(reason, Assert.Throws<ArgumentException>(() => NodeKey.Recover(digest, signature)).Message);
+    }
+
     private static string Root()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

@@ -152,7 +152,7 @@ public sealed class HeartbeatIngestorTests : IAsyncLifetime
         byte[] twin = [.. signature[..32], .. new byte[32 - written], .. highS[..written], (byte)(55 - signature[64])];
         HeartbeatResult result = await Send(body, "0x" + Convert.ToHexStringLower(twin));
         Assert.Equal(HeartbeatRejection.BadSignature, result.Rejection);
-        Assert.Contains("out of range", result.Message);
+        Assert.Contains("malleated", result.Message);
     }
 
     [Fact]

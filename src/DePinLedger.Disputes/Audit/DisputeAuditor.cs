@@ -123,7 +123,7 @@ public static class DisputeAuditor
             if (i < submitted.Signatures.Count && submitted.Signatures[i].Length == 65)
             {
                 var receipt = new StageReceipt(jobId, replica, (byte)i, (ushort)s.Span.FirstLayer, (ushort)s.Span.LastLayer, s.InputRoot, s.TraceRoot, s.OutputRoot);
-                valid = string.Equals(NodeKey.Recover(receipt.Digest(domain), submitted.Signatures[i]), s.Node, StringComparison.OrdinalIgnoreCase);
+                valid = NodeKey.TryRecover(receipt.Digest(domain), submitted.Signatures[i], out string? signer, out _) && string.Equals(signer, s.Node, StringComparison.OrdinalIgnoreCase);
             }
             if (!valid) problems.Add($"replica {replica} stage {i}: the receipt signature in the submit calldata does not recover to node {s.Node}");
             stages.Add(new AuditedStage(i, s.Node, s.Span.FirstLayer, s.Span.LastLayer, s.TraceRoot.ToString(), valid));

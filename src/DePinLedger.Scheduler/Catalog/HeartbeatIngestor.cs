@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Numerics;
 using DePinLedger.Data;
 using DePinLedger.Data.Reputation;
 using DePinLedger.Protocol.Encoding;
@@ -74,15 +72,9 @@ public sealed class HeartbeatIngestor(IDbContextFactory<DePinDbContext> database
         }
         if (!TryParseSignature(signatureHeader, out byte[] signature, out string why)) return HeartbeatResult.Reject(HeartbeatRejection.BadSignature, why);
 
-        string signer;
-        try
-        {
-            signer = AddressText.Normalize(NodeKey.Recover(Keccak.Hash(body.Span), signature));
-        }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or ArithmeticException)
-        {
-            return HeartbeatResult.Reject(HeartbeatRejection.BadSignature, $"the signature does not recover a key: {e.Message}");
-        }
+        if (!NodeKey.TryRecover(Keccak.Hash(body.Span), signature, out string? recovered, out string? invalid))
+            return HeartbeatResult.Reject(HeartbeatRejection.BadSignature, invalid);
+        string signer = AddressText.Normalize(recovered);
         if (signer != report.Node) return HeartbeatResult.Reject(HeartbeatRejection.WrongSigner, $"signed by {signer}, not by the node {report.Node}");
 
         DateTimeOffset now = clock.GetUtcNow();
@@ -123,11 +115,7 @@ public sealed class HeartbeatIngestor(IDbContextFactory<DePinDbContext> database
         return new HeartbeatResult(HeartbeatRejection.None, "accepted", report);
     }
 
-    /// <summary>secp256k1's group order n and n/2: a valid r is in [1, n), a canonical (low) s in [1, n/2], as OpenZeppelin's ECDSA requires.</summary>
-    private static readonly BigInteger CurveOrder = BigInteger.Parse("0FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141", NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-    private static readonly BigInteger HalfCurveOrder = CurveOrder / 2;
-
-    /// <summary>0x and 130 hex digits: r ‖ s ‖ v with r in range, low s and v 27 or 28 (as the worker's NodeKey signs).</summary>
+    /// <summary>0x and 130 hex digits (r ‖ s ‖ v); <see cref="NodeKey.TryRecover"/> checks the values.</summary>
     private static bool TryParseSignature(string? header, out byte[] signature, out string why)
     {
         signature = [];
@@ -144,19 +132,6 @@ public sealed class HeartbeatIngestor(IDbContextFactory<DePinDbContext> database
             return false;
         }
         signature = Convert.FromHexString(hex[2..]);
-        if (signature[64] is not (27 or 28))
-        {
-            why = $"the signature's v is {signature[64]}, not 27 or 28";
-            return false;
-        }
-        var r = new BigInteger(signature.AsSpan(0, 32), isUnsigned: true, isBigEndian: true);
-        var s = new BigInteger(signature.AsSpan(32, 32), isUnsigned: true, isBigEndian: true);
-        // Out-of-range values do not recover a key (Nethereum then returns null); a high s is the malleated twin of a valid one.
-        if (r.IsZero || r >= CurveOrder || s.IsZero || s > HalfCurveOrder)
-        {
-            why = "the signature's r or s is out of range (r must be in [1, n), s in [1, n/2])";
-            return false;
-        }
         return true;
     }
 }
