@@ -1,10 +1,13 @@
 using System.Text.Json;
+using DePinLedger.Chain.Clients;
 using DePinLedger.Chain.Tests.Support;
+using DePinLedger.Chain.Transactions;
 using DePinLedger.Disputes.Client;
 using DePinLedger.Disputes.Tests.Support;
 using DePinLedger.Disputes.Traces;
 using DePinLedger.Inference.Tests;
 using DePinLedger.Protocol.Encoding;
+using DePinLedger.Protocol.Jobs;
 
 namespace DePinLedger.Disputes.Tests;
 
@@ -123,13 +126,24 @@ public sealed class AuditJobTests : AuditChainTests
     }
 
     [Fact]
-    public async Task UnknownJob_MalformedId_EmptyPrompt_Exit1WithOneClearLine()
+    public async Task UnknownJob_JobWithoutResult_MalformedId_EmptyPrompt_Exit1WithOneClearLine()
     {
+        // A job paid for but not run yet: there is nothing to compare.
+        await ModelRegistration.RegisterAsync(await Anvil.SenderAsync(0), Anvil.Deployment, DisputeScenario.Model, Anvil.Deployment.StepVerifier, "stories260K", default);
+        TransactionSender client = await Anvil.SenderAsync(DisputeScenario.Client);
+        await Anvil.MintAsync(client.Address, 1_000);
+        int[] prompt = DisputeScenario.Model.Tokenizer.Encode(Prompt, bos: true, eos: false);
+        var request = new JobRequest(new Bytes32(DisputeScenario.Model.ModelId.AsSpan()), JobTerms.PromptHash(prompt), 6, 0, JobRequest.Q16One, 7, 1, DisputeScenario.Token,
+            (ulong)DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds(), Keccak.Hash("audit-open-job"));
+        (Bytes32 open, _) = await new JobClient(client, Anvil.Deployment).CreateAsync(request, null, default);
+        AssertFailed(await Audit(open.ToString(), "--prompt", Prompt), $"job {open} has no submitted result yet (it is open)");
+
         string unknown = Keccak.Hash("no such job").ToString();
         AssertFailed(await Audit(unknown, "--prompt", Prompt), $"job {unknown} does not exist on chain 31337");
         AssertFailed(await Audit("0x1234", "--prompt", Prompt), "expected a job id (0x and 64 hex digits) as JOB_ID, got '0x1234'");
         AssertFailed(await Audit(unknown[2..], "--prompt", Prompt), "expected a job id");
         AssertFailed(await Audit(unknown), "--prompt is required");
+        AssertFailed(await Audit(unknown, "--prompt", Prompt, "--threads", "0"), "--threads must be 1 to 64, got 0");
         AssertFailed(await DepinProcess.RunAsync("audit", "job", unknown, "--prompt", Prompt, "--rpc", "ftp://127.0.0.1", "--deployment", DeploymentPath), "--rpc expects an http(s) URL");
     }
 
