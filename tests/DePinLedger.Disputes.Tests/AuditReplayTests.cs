@@ -12,28 +12,12 @@ namespace DePinLedger.Disputes.Tests;
 /// <c>depin audit replay</c> as users run it (the built depin.dll): the JSON account, a verdict the C# engine
 /// contradicts (exit 2), and the failures it must name clearly (exit 1).
 /// </summary>
-public sealed class AuditReplayTests : IAsyncLifetime
+public sealed class AuditReplayTests : AuditChainTests
 {
-    private AnvilChain _anvil = null!;
-    private string _deployment = "";
-
-    public async Task InitializeAsync()
-    {
-        _anvil = await AnvilChain.StartAsync(settings: new DeploymentSettings { DeployDisputeGame = true });
-        _deployment = Path.Combine(Path.GetTempPath(), $"depin-audit-{Guid.NewGuid():N}.json");
-        _anvil.Deployment.Save(_deployment);
-    }
-
-    public async Task DisposeAsync()
-    {
-        File.Delete(_deployment);
-        await _anvil.DisposeAsync();
-    }
-
     [Fact]
     public async Task Replay_Json_NamesTheVerdictAndTheRecomputedLeaf()
     {
-        DisputeScenario s = await DisputeScenario.StartAsync(_anvil, faultyReplica: 0, new TraceFault(new TracePoint(3, 1)));
+        DisputeScenario s = await DisputeScenario.StartAsync(Anvil, faultyReplica: 0, new TraceFault(new TracePoint(3, 1)));
         DisputeResult result = await PlayAsync(s);
 
         DepinProcess.Result audit = await Audit(result.DisputeId.ToString(), "--model", SharedModels.Stories260K, "--json");
@@ -60,11 +44,11 @@ public sealed class AuditReplayTests : IAsyncLifetime
     {
         // The model is registered with a verifier that does not compute the spec (the forge tests' AlphabetVerifier,
         // built for the real weights root): the game decides by its leaf, which is neither side's.
-        string alphabet = await ContractDeployer.DeployAsync(_anvil.Deployer, AnvilChain.DevAddress(0), ContractArtifact.Load(Path.Combine(AnvilChain.RepositoryRoot, "out"), "AlphabetVerifier"),
+        string alphabet = await ContractDeployer.DeployAsync(Anvil.Deployer, AnvilChain.DevAddress(0), ContractArtifact.Load(Path.Combine(AnvilChain.RepositoryRoot, "out"), "AlphabetVerifier"),
             default, (ushort)DisputeScenario.Model.Config.Layers, DisputeScenario.Model.Config.VocabSize, 100_000, DisputeScenario.Model.WeightsRoot.ToArray());
-        DisputeScenario s = await DisputeScenario.StartAsync(_anvil, faultyReplica: 0, new TraceFault(new TracePoint(4, 5)), verifier: alphabet);
-        await _anvil.MintAsync(AnvilChain.DevAddress(DisputeScenario.Challenger), 1_000);
-        var client = new DisputeClient(await _anvil.SenderAsync(DisputeScenario.Challenger), _anvil.Deployment);
+        DisputeScenario s = await DisputeScenario.StartAsync(Anvil, faultyReplica: 0, new TraceFault(new TracePoint(4, 5)), verifier: alphabet);
+        await Anvil.MintAsync(AnvilChain.DevAddress(DisputeScenario.Challenger), 1_000);
+        var client = new DisputeClient(await Anvil.SenderAsync(DisputeScenario.Challenger), Anvil.Deployment);
         using EngineTrace agreed = s.Recompute();
         DisputeResult result = await client.DisputeAsync(await s.CaseFromChainAsync(), agreed, DisputeScenario.Openings, default);
         Assert.Equal(DisputeOutcome.BothWrong, result.Outcome);
@@ -82,7 +66,7 @@ public sealed class AuditReplayTests : IAsyncLifetime
         DepinProcess.Result unknown = await Audit("42", "--model", SharedModels.Stories260K);
         AssertFailed(unknown, "dispute 42 does not exist");
 
-        DepinProcess.Result rpc = await DepinProcess.RunAsync("audit", "replay", "1", "--rpc", "http://127.0.0.1:1", "--deployment", _deployment, "--model", SharedModels.Stories260K);
+        DepinProcess.Result rpc = await DepinProcess.RunAsync("audit", "replay", "1", "--rpc", "http://127.0.0.1:1", "--deployment", DeploymentPath, "--model", SharedModels.Stories260K);
         Assert.Equal(1, rpc.ExitCode);
         Assert.StartsWith("depin: ", rpc.Error);
 
@@ -90,7 +74,7 @@ public sealed class AuditReplayTests : IAsyncLifetime
         Assert.Equal(2, usage.ExitCode);
         Assert.Contains("expected a positive integer as DISPUTE_ID", usage.Error);
 
-        DisputeScenario s = await DisputeScenario.StartAsync(_anvil, faultyReplica: 1, new TraceFault(new TracePoint(1, 3)));
+        DisputeScenario s = await DisputeScenario.StartAsync(Anvil, faultyReplica: 1, new TraceFault(new TracePoint(1, 3)));
         DisputeResult result = await PlayAsync(s);
         using var folder = new TempFolder();
         string other = Path.Combine(folder.Path, "other.model");
@@ -100,25 +84,15 @@ public sealed class AuditReplayTests : IAsyncLifetime
 
     private async Task<DisputeResult> PlayAsync(DisputeScenario s)
     {
-        await _anvil.MintAsync(AnvilChain.DevAddress(DisputeScenario.Challenger), 1_000);
-        var client = new DisputeClient(await _anvil.SenderAsync(DisputeScenario.Challenger), _anvil.Deployment);
+        await Anvil.MintAsync(AnvilChain.DevAddress(DisputeScenario.Challenger), 1_000);
+        var client = new DisputeClient(await Anvil.SenderAsync(DisputeScenario.Challenger), Anvil.Deployment);
         using EngineTrace agreed = s.Recompute();
         DisputeResult result = await client.DisputeAsync(await s.CaseFromChainAsync(), agreed, DisputeScenario.Openings, default);
         Assert.Equal(DisputeOutcome.ChallengerWon, result.Outcome);
         return result;
     }
 
-    private Task<DepinProcess.Result> Audit(string id, params string[] more) =>
-        DepinProcess.RunAsync(["audit", "replay", id, "--rpc", _anvil.Rpc.ToString(), "--deployment", _deployment, .. more]);
-
-    private static void AssertFailed(DepinProcess.Result result, string fragment)
-    {
-        Assert.Equal(1, result.ExitCode);
-        Assert.Equal("", result.Out);
-        string line = Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.StartsWith("depin: ", line);
-        Assert.Contains(fragment, line);
-    }
+    private Task<DepinProcess.Result> Audit(string id, params string[] more) => AuditAsync("replay", id, more);
 
     private sealed class TempFolder : IDisposable
     {

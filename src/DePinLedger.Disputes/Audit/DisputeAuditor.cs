@@ -6,6 +6,7 @@ using DePinLedger.Protocol.Encoding;
 using DePinLedger.Protocol.Jobs;
 using DePinLedger.Protocol.Receipts;
 using Game = DePinLedger.Chain.Contracts.Game;
+using Models = DePinLedger.Chain.Contracts.Models;
 using Prover = DePinLedger.Chain.Contracts.Prover;
 
 namespace DePinLedger.Disputes.Audit;
@@ -49,11 +50,7 @@ public static class DisputeAuditor
         ArgumentNullException.ThrowIfNull(history);
         ArgumentNullException.ThrowIfNull(model);
         var problems = new List<string>();
-        var registeredRoot = StageCommitment.Word(history.Model.WeightsRoot);
-        if (!model.WeightsRoot.AsSpan().SequenceEqual(registeredRoot.Span))
-            throw new ModelMismatchException($"the model given has weights root {model.WeightsRoot}; job {history.Job.JobId} runs model {history.Job.Request.ModelId} with weights root {registeredRoot}");
-        if (model.Config.Layers != history.Model.Dims.LayerCount)
-            throw new ModelMismatchException($"the model given has {model.Config.Layers} blocks; the registered one has {history.Model.Dims.LayerCount}");
+        Bytes32 registeredRoot = CheckModel(history.Model, model, history.Job);
 
         Game.DisputeOpenedEvent opened = history.Opened;
         JobRequest request = history.Job.Request;
@@ -119,16 +116,31 @@ public static class DisputeAuditor
         for (int i = 0; i < submitted.Stages.Count; i++)
         {
             StageCommitment s = submitted.Stages[i];
-            bool valid = false;
-            if (i < submitted.Signatures.Count && submitted.Signatures[i].Length == 65)
-            {
-                var receipt = new StageReceipt(jobId, replica, (byte)i, (ushort)s.Span.FirstLayer, (ushort)s.Span.LastLayer, s.InputRoot, s.TraceRoot, s.OutputRoot);
-                valid = NodeKey.TryRecover(receipt.Digest(domain), submitted.Signatures[i], out string? signer, out _) && string.Equals(signer, s.Node, StringComparison.OrdinalIgnoreCase);
-            }
+            bool valid = SignatureValid(submitted, i, jobId, domain);
             if (!valid) problems.Add($"replica {replica} stage {i}: the receipt signature in the submit calldata does not recover to node {s.Node}");
             stages.Add(new AuditedStage(i, s.Node, s.Span.FirstLayer, s.Span.LastLayer, s.TraceRoot.ToString(), valid));
         }
         return new AuditedSide(role, replica, stages);
+    }
+
+    /// <summary>The registered weights root, after checking that <paramref name="model"/> is the job's registered model.</summary>
+    internal static Bytes32 CheckModel(Models.ModelRegisteredEvent registered, IntegerModel model, JobOnChain job)
+    {
+        var registeredRoot = StageCommitment.Word(registered.WeightsRoot);
+        if (!model.WeightsRoot.AsSpan().SequenceEqual(registeredRoot.Span))
+            throw new ModelMismatchException($"the model given has weights root {model.WeightsRoot}; job {job.JobId} runs model {job.Request.ModelId} with weights root {registeredRoot}");
+        if (model.Config.Layers != registered.Dims.LayerCount)
+            throw new ModelMismatchException($"the model given has {model.Config.Layers} blocks; the registered one has {registered.Dims.LayerCount}");
+        return registeredRoot;
+    }
+
+    /// <summary>Whether stage <paramref name="stage"/>'s receipt signature (from the submit calldata) recovers to the stage's recorded node.</summary>
+    internal static bool SignatureValid(SubmittedReplica submitted, int stage, Bytes32 jobId, Eip712Domain domain)
+    {
+        if (stage >= submitted.Signatures.Count || submitted.Signatures[stage].Length != 65) return false;
+        StageCommitment s = submitted.Stages[stage];
+        var receipt = new StageReceipt(jobId, submitted.Replica, (byte)stage, (ushort)s.Span.FirstLayer, (ushort)s.Span.LastLayer, s.InputRoot, s.TraceRoot, s.OutputRoot);
+        return NodeKey.TryRecover(receipt.Digest(domain), submitted.Signatures[stage], out string? signer, out _) && string.Equals(signer, s.Node, StringComparison.OrdinalIgnoreCase);
     }
 
     private static AuditedStep Step(DisputeHistory history, Game.StepFixedEvent f, IntegerModel model, JobRequest request, List<string> problems)

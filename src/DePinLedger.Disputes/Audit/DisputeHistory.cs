@@ -61,10 +61,7 @@ public sealed class DisputeHistory
 
         JobOnChain job = await JobOnChain.LoadAsync(chain, deployment, jobId, cancellation);
 
-        FilterLog[] modelLogs = await ChainRecords.LogsAsync(chain, deployment, deployment.ModelRegistry, job.Request.ModelId.ToString(), cancellation);
-        Models.ModelRegisteredEvent model = ChainRecords.Decoded(
-            () => modelLogs.Where(l => l.IsLogForEvent<Models.ModelRegisteredEvent>()).Select(l => l.DecodeEvent<Models.ModelRegisteredEvent>().Event).SingleOrDefault(), $"ModelRegistered of model {job.Request.ModelId}")
-            ?? throw new InvalidDataException($"model {job.Request.ModelId} of job {jobId} was never registered at {deployment.ModelRegistry}");
+        Models.ModelRegisteredEvent model = await RegisteredModelAsync(chain, deployment, job, cancellation);
 
         return new DisputeHistory
         {
@@ -76,6 +73,17 @@ public sealed class DisputeHistory
             Model = model,
             Moves = moves,
         };
+    }
+
+    /// <summary>The ModelRegistered event of the job's model (weights root, dimensions, metadata URI).</summary>
+    public static async Task<Models.ModelRegisteredEvent> RegisteredModelAsync(ChainConnection chain, DeploymentFile deployment, JobOnChain job, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(deployment);
+        ArgumentNullException.ThrowIfNull(job);
+        FilterLog[] modelLogs = await ChainRecords.LogsAsync(chain, deployment, deployment.ModelRegistry, job.Request.ModelId.ToString(), cancellation);
+        return ChainRecords.Decoded(
+            () => modelLogs.Where(l => l.IsLogForEvent<Models.ModelRegisteredEvent>()).Select(l => l.DecodeEvent<Models.ModelRegisteredEvent>().Event).SingleOrDefault(), $"ModelRegistered of model {job.Request.ModelId}")
+            ?? throw new InvalidDataException($"model {job.Request.ModelId} of job {job.JobId} was never registered at {deployment.ModelRegistry}");
     }
 
     private static (string, object)? DecodeGameLog(FilterLog log)

@@ -13,8 +13,11 @@ internal static class ChainRecords
     // Public endpoints cap the block range of one eth_getLogs (commonly 10 000 blocks): ask in windows.
     private const ulong LogWindow = 10_000;
 
-    /// <summary>Logs of <paramref name="address"/> whose first indexed topic is <paramref name="topic1"/>, from the deployment's start block.</summary>
-    public static async Task<FilterLog[]> LogsAsync(ChainConnection chain, DeploymentFile deployment, string address, string topic1, CancellationToken cancellation)
+    /// <summary>
+    /// Logs of <paramref name="address"/> whose first indexed topic is <paramref name="topic1"/> (and second
+    /// <paramref name="topic2"/> when given; null matches any), from the deployment's start block.
+    /// </summary>
+    public static async Task<FilterLog[]> LogsAsync(ChainConnection chain, DeploymentFile deployment, string address, string? topic1, CancellationToken cancellation, string? topic2 = null)
     {
         ulong latest = await chain.GetBlockNumberAsync(cancellation);
         var all = new List<FilterLog>();
@@ -25,7 +28,7 @@ internal static class ChainRecords
                 FromBlock = new BlockParameter(new HexBigInteger(from)),
                 ToBlock = new BlockParameter(new HexBigInteger(Math.Min(latest, from + LogWindow - 1))),
                 Address = [address],
-                Topics = [null, topic1],
+                Topics = topic2 is null ? [null, topic1] : [null, topic1, topic2],
             };
             FilterLog[]? logs = await chain.ReadAsync(() => chain.Web3.Eth.Filters.GetLogs.SendRequestAsync(filter), cancellation);
             all.AddRange(logs ?? throw new InvalidDataException($"the node returned no answer to eth_getLogs for {address}"));

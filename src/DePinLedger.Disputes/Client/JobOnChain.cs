@@ -10,7 +10,15 @@ using Jobs = DePinLedger.Chain.Contracts.Jobs;
 namespace DePinLedger.Disputes.Client;
 
 /// <summary>A replica's result as submitted: the stage records JobMarket emitted and the signatures in the submit calldata.</summary>
-public sealed record SubmittedReplica(byte Replica, IReadOnlyList<StageCommitment> Stages, IReadOnlyList<byte[]> Signatures, string Transaction);
+public sealed record SubmittedReplica(byte Replica, IReadOnlyList<StageCommitment> Stages, IReadOnlyList<byte[]> Signatures, string Transaction)
+{
+    /// <summary>The result root (Merkle root over the whole job's leaves), output hash and token count ResultSubmitted logged.</summary>
+    public Bytes32 ResultRoot { get; init; }
+
+    public Bytes32 OutputHash { get; init; }
+
+    public uint TokenCount { get; init; }
+}
 
 /// <summary>
 /// A job as the chain records it: the request (JobCreated) and each replica's verified stages (ResultSubmitted, with
@@ -37,7 +45,10 @@ public sealed record JobOnChain(Bytes32 JobId, string Client, JobRequest Request
             List<byte[]> signatures = submit is not null && result.Replica < submit.Results.Count
                 ? submit.Results[result.Replica].Stages.Select(s => s.Signature).ToList()
                 : [];
-            replicas.Add(new SubmittedReplica(result.Replica, result.Stages.Select(StageCommitment.From).ToList(), signatures, log.TransactionHash));
+            replicas.Add(new SubmittedReplica(result.Replica, result.Stages.Select(StageCommitment.From).ToList(), signatures, log.TransactionHash)
+            {
+                ResultRoot = StageCommitment.Word(result.ResultRoot), OutputHash = StageCommitment.Word(result.OutputHash), TokenCount = result.TokenCount,
+            });
         }
         Jobs.JobRequest r = created.Request;
         var request = new JobRequest(StageCommitment.Word(r.ModelId), StageCommitment.Word(r.PromptHash), r.MaxTokens, r.Temperature, r.TopP, r.Seed, r.Replicas,

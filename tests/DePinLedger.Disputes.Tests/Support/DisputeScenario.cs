@@ -61,12 +61,14 @@ internal sealed class DisputeScenario
     /// </summary>
     /// <remarks>
     /// With <paramref name="faultyMaxTokens"/> the faulty replica also stops generating after that many tokens. With
-    /// <paramref name="replicas"/> = 1 the job runs once (replica 0 only).
+    /// <paramref name="replicas"/> = 1 the job runs once (replica 0 only). With <paramref name="pipelineCommitments"/>
+    /// every replica commits what a worker pipeline commits (<see cref="PipelineCommitments"/>) instead of placeholder
+    /// input, output and result roots (which the dispute game never reads).
     /// </remarks>
     public static async Task<DisputeScenario> StartAsync(AnvilChain anvil, int faultyReplica, TraceFault? fault, string promptText = "Once upon a time", int maxTokens = 6,
-        string? verifier = null, int? faultyMaxTokens = null, byte replicas = 2)
+        string? verifier = null, int? faultyMaxTokens = null, byte replicas = 2, bool pipelineCommitments = false)
     {
-        var s = new DisputeScenario(anvil);
+        var s = new DisputeScenario(anvil) { _pipelineCommitments = pipelineCommitments };
         await s.RegisterModelAsync(verifier ?? anvil.Deployment.StepVerifier);
         foreach (int node in (int[])[.. Replica0Nodes, Replica1Node]) await s.RegisterNodeAsync(node);
         s.Prompt = Model.Tokenizer.Encode(promptText, bos: true, eos: false);
@@ -140,20 +142,22 @@ internal sealed class DisputeScenario
         JobId = Request.JobId(client.Address);
     }
 
-    // Stage i's output root is keccak(its trace root) and the next stage's input root; the first input is the prompt hash.
+    // Placeholders: stage i's output root is keccak(its trace root) and the next stage's input root; the first input is
+    // the prompt hash. With pipeline commitments, the roots a worker pipeline signs.
     private readonly List<List<SignedStage>> _signed = [];
+    private bool _pipelineCommitments;
 
     private Task<ReplicaSide> SubmitSideAsync(byte replica, IReplicaTrace trace, int[] nodes)
     {
         var domain = Eip712Domain.For(31337, Anvil.Deployment.JobMarket);
         var signed = new List<SignedStage>();
         var stages = new List<StageCommitment>();
-        Bytes32 input = Request.PromptHash;
+        Bytes32 input = _pipelineCommitments ? PipelineCommitments.Input((EngineTrace)trace, 0) : Request.PromptHash;
         for (int i = 0; i < nodes.Length; i++)
         {
             StageSpan span = trace.Layout.Stages[i];
             var traceRoot = new Bytes32(trace.StageRoot(i).AsSpan());
-            Bytes32 output = Keccak.Hash(traceRoot.Span);
+            Bytes32 output = _pipelineCommitments ? PipelineCommitments.Output((EngineTrace)trace, i) : Keccak.Hash(traceRoot.Span);
             var receipt = new ReceiptHash(JobId, replica, (byte)i, (ushort)span.FirstLayer, (ushort)span.LastLayer, input, traceRoot, output);
             signed.Add(new SignedStage
             {
@@ -173,7 +177,7 @@ internal sealed class DisputeScenario
         var submit = new SubmitResultFunction
         {
             JobId = JobId.ToArray(),
-            Results = traces.Select((trace, i) => Result(trace, _signed[i])).ToList(),
+            Results = traces.Select((trace, i) => _pipelineCommitments ? PipelineCommitments.Result((EngineTrace)trace, _signed[i]) : Result(trace, _signed[i])).ToList(),
         };
         SentTransaction sent = await client.SendAsync(Anvil.Deployment.JobMarket, submit, "submit result", null, default);
         // The stage records as JobMarket emitted them are what the game checks re-supplied stages against.
