@@ -9,15 +9,20 @@
 # run this image on an amd64 host or with --platform linux/amd64).
 
 FROM node:22-bookworm-slim
+# Runs as uid 1654, the depin image's user: the compose volumes both images write (the deployment folder) need
+# one owner.
+RUN groupadd --gid 1654 app \
+    && useradd --uid 1654 --gid app --create-home app \
+    && mkdir /app \
+    && chown app:app /app
 WORKDIR /app
-RUN chown node:node /app
-USER node
-COPY --chown=node:node package.json package-lock.json ./
+USER app
+COPY --chown=app:app package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY --chown=node:node foundry.toml ./
-COPY --chown=node:node tools/solc.js tools/
-COPY --chown=node:node contracts/src/ contracts/src/
-COPY --chown=node:node contracts/script/ contracts/script/
+COPY --chown=app:app foundry.toml ./
+COPY --chown=app:app tools/solc.js tools/
+COPY --chown=app:app contracts/src/ contracts/src/
+COPY --chown=app:app contracts/script/ contracts/script/
 ENV PATH=/app/node_modules/@foundry-rs/forge-linux-amd64/bin:/app/node_modules/@foundry-rs/anvil-linux-amd64/bin:/app/node_modules/@foundry-rs/cast-linux-amd64/bin:$PATH \
     FOUNDRY_SOLC=/app/tools/solc.js
 # Compiled once here, so the deployment step only broadcasts. The deploy script writes

@@ -13,7 +13,8 @@ ARG DOTNET_VERSION=10.0
 
 FROM mcr.microsoft.com/dotnet/sdk:${DOTNET_VERSION} AS build
 WORKDIR /src
-COPY global.json Directory.Build.props Directory.Packages.props ./
+# .editorconfig carries the code-style rules the build enforces (warnings are errors).
+COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY src/ src/
 COPY migrations/ migrations/
 # The package cache survives between builds; the output is framework-dependent (the runtime image has .NET).
