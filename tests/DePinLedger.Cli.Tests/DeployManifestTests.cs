@@ -86,6 +86,22 @@ public class DeployManifestTests
     }
 
     [Fact]
+    public void Compose_EveryUrlInACommandLine_NamesAServiceOnThePortItListensOn()
+    {
+        YamlMappingNode services = Files.Compose.Map("services");
+        Uri[] urls = [.. ComposeDepinCommands().SelectMany(c => c.Args).Select(a => Uri.TryCreate(a, UriKind.Absolute, out Uri? u) && u.Scheme == "http" ? u : null).OfType<Uri>()];
+
+        Assert.Contains(urls, u => u.Host == "anvil");
+        Assert.Contains(urls, u => u.Host == "coordinator");
+        foreach (Uri url in urls)
+        {
+            Assert.True(services.Children.ContainsKey(url.Host), $"{url}: no service {url.Host}");
+            string[] command = [.. ((YamlMappingNode)services[url.Host]).Strings("command")];
+            Assert.Equal(url.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), OptionValue(command, "--port"));
+        }
+    }
+
+    [Fact]
     public void Compose_EveryDepinCommandLine_ParsesWithTheRealCli()
     {
         IReadOnlyList<DepinCommand> commands = ComposeDepinCommands();
@@ -207,6 +223,12 @@ public class DeployManifestTests
         Assert.Empty(ParseProblems(commands));
         string[] verbs = [.. commands.Select(c => Verb(c.Args)).Distinct()];
         foreach (string verb in new[] { "model info", "db migrate", "coordinator", "worker" }) Assert.Contains(verb, verbs);
+        // In-cluster URLs name a Service and one of its ports.
+        foreach (Uri url in commands.SelectMany(c => c.Args).Select(a => Uri.TryCreate(a, UriKind.Absolute, out Uri? u) && u.Scheme == "http" ? u : null).OfType<Uri>())
+        {
+            YamlMappingNode service = Assert.Single(Files.Objects, o => o.Text("kind") == "Service" && Deploy.NameOf(o) == url.Host);
+            Assert.Contains(service.Map("spec").Seq("ports").Cast<YamlMappingNode>(), p => p.Text("port") == url.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
         Assert.Contains(Files.Kustomization.Seq("images").Cast<YamlMappingNode>(), i => i.Text("name") == DepinImage);
     }
 
