@@ -61,7 +61,8 @@ public sealed class JobFinalizer(IDbContextFactory<DePinDbContext> database, Coo
     private static string Cron(TimeSpan interval) =>
         TryCron(interval) ?? throw new ArgumentOutOfRangeException(nameof(interval), interval, "the finalization interval must divide a minute, an hour or a day");
 
-    /// <summary>One pass over every job that is due; returns what it did.</summary>
+    /// <summary>One pass over every job that is due; returns what it did. Passes do not overlap (a later one waits for the lock).</summary>
+    [DisableConcurrentExecution(timeoutInSeconds: 120)]
     public async Task<FinalizationSummary> RunAsync(CancellationToken cancellation)
     {
         ulong window = (await chain.Connection.QueryAsync<ChallengeWindowFunction, ulong>(chain.JobMarket, new ChallengeWindowFunction(), cancellation));
