@@ -3,6 +3,7 @@ using DePinLedger.Chain.Contracts.Jobs;
 using DePinLedger.Chain.Clients;
 using DePinLedger.Chain.Deployment;
 using DePinLedger.Chain.Operators;
+using DePinLedger.Chain.Rpc;
 using DePinLedger.Chain.Tests.Support;
 using DePinLedger.Data.Tests.Support;
 using DePinLedger.Disputes.Client;
@@ -27,8 +28,18 @@ namespace DePinLedger.Gateway.Tests;
 /// node), and the coordinator in this process,
 /// submitting results with dev account 2. Clients are dev accounts 3 and up.
 /// </summary>
-public sealed class GatewayFixture : IAsyncLifetime
+public class GatewayFixture : IAsyncLifetime
 {
+    private readonly bool _startsCoordinator;
+
+    public GatewayFixture()
+        : this(startsCoordinator: true)
+    {
+    }
+
+    /// <summary>Without <paramref name="startsCoordinator"/> the test starts (and stops) its own coordinators; <see cref="Coordinator"/> and <see cref="Http"/> stay unset.</summary>
+    protected GatewayFixture(bool startsCoordinator) => _startsCoordinator = startsCoordinator;
+
     public static readonly BigInteger Token = BigInteger.Pow(10, 18);
 
     public AnvilChain Chain { get; private set; } = null!;
@@ -73,12 +84,16 @@ public sealed class GatewayFixture : IAsyncLifetime
         Route = [new StageRoute(0, 1, [Workers[0].Address]), new StageRoute(2, 3, [Workers[1].Address]), new StageRoute(4, 4, [Workers[2].Address])];
         CheckRoute = [new StageRoute(0, 2, [Workers[3].Address]), new StageRoute(3, 4, [Workers[4].Address])];
         Database = await TestDatabase.PostgresAsync();
-        Coordinator = await StartCoordinatorAsync(new CoordinatorOptions
-        {
-            ServedRoute = Route, CheckRoute = CheckRoute, RequestsPerMinute = 10_000, ModelName = "stories260K", Database = Database.Options,
-        });
+        if (!_startsCoordinator) return;
+        Coordinator = await StartCoordinatorAsync(CoordinatorOptions());
         Http = new HttpClient { BaseAddress = CoordinatorHost.Address(Coordinator), Timeout = TimeSpan.FromSeconds(60) };
     }
+
+    /// <summary>The options of the fixture's coordinator: its fixed routes and its database.</summary>
+    public CoordinatorOptions CoordinatorOptions() => new()
+    {
+        ServedRoute = Route, CheckRoute = CheckRoute, RequestsPerMinute = 10_000, ModelName = "stories260K", Database = Database.Options,
+    };
 
     private async Task RegisterNodeAsync(int operatorAccount, TestNode node)
     {
@@ -102,19 +117,27 @@ public sealed class GatewayFixture : IAsyncLifetime
         await ModelRegistration.RegisterAsync(await Chain.SenderAsync(0), Chain.Deployment, Model, verifier ?? Chain.Deployment.StakeManager, "", CancellationToken.None, modelId);
 
     /// <summary>Client dev account <paramref name="client"/> creates and pays a job whose prompt hash is that of <paramref name="promptHashOf"/>.</summary>
+    /// <paramref name="deadline"/> defaults to an hour from the wall clock (pass one from <see cref="ChainTimeAsync"/> once the chain's clock was warped).
     public async Task<Bytes32> CreateJobAsync(int client, string promptHashOf, uint maxTokens, uint temperatureQ16 = 0, uint topPQ16 = ProtocolRequest.Q16One,
-        ulong seed = 1, byte replicas = 1, Bytes32? modelId = null)
+        ulong seed = 1, byte replicas = 1, Bytes32? modelId = null, DateTimeOffset? deadline = null)
     {
         await Chain.MintAsync(AnvilChain.DevAddress(client), 100);
         int[] tokens = Model.Tokenizer.Encode(promptHashOf, bos: true, eos: false);
         var request = new ProtocolRequest(modelId ?? new Bytes32(Model.ModelId.AsSpan()), JobConventions.PromptHash(tokens), maxTokens, temperatureQ16, topPQ16, seed, replicas,
-            10 * Token, (ulong)DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds(), new Bytes32(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
+            10 * Token, (ulong)(deadline ?? DateTimeOffset.UtcNow.AddHours(1)).ToUnixTimeSeconds(), new Bytes32(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
         (Bytes32 jobId, _) = await new JobClient(await Chain.SenderAsync(client), Chain.Deployment).CreateAsync(request, null, CancellationToken.None);
         return jobId;
     }
 
     public async Task<JobInfo> OnChainAsync(Bytes32 jobId) =>
         (await Chain.Deployer.QueryOutputAsync<GetJobFunction, GetJobOutput>(Chain.Deployment.JobMarket, new GetJobFunction { JobId = jobId.ToArray() }, CancellationToken.None)).Job;
+
+    /// <summary>The latest block's timestamp: the chain's clock, which tests warp.</summary>
+    public async Task<DateTimeOffset> ChainTimeAsync()
+    {
+        var latest = await Chain.Deployer.Web3.Eth.Blocks.GetBlockWithTransactionsHashesByNumber.SendRequestAsync(Nethereum.RPC.Eth.DTOs.BlockParameter.CreateLatest());
+        return DateTimeOffset.FromUnixTimeSeconds((long)latest.Timestamp.Value);
+    }
 
     public async Task<ReplicaInfo> ReplicaAsync(Bytes32 jobId, byte replica) =>
         (await Chain.Deployer.QueryOutputAsync<GetReplicaFunction, GetReplicaOutput>(Chain.Deployment.JobMarket, new GetReplicaFunction { JobId = jobId.ToArray(), Replica = replica }, CancellationToken.None)).Replica;
@@ -133,6 +156,29 @@ public sealed class GatewayFixture : IAsyncLifetime
         if (Database is not null) await Database.DisposeAsync();
         if (Chain is not null) await Chain.DisposeAsync();
     }
+}
+
+/// <summary>What JobMarket settled, read from the chain: its events and its credits (what each account may claim).</summary>
+internal static class Settlement
+{
+    public static async Task<IReadOnlyList<TEvent>> EventsAsync<TEvent>(ChainConnection chain, string jobMarket) where TEvent : Nethereum.ABI.FunctionEncoding.Attributes.IEventDTO, new()
+    {
+        var handler = chain.Web3.Eth.GetEvent<TEvent>(jobMarket);
+        return [.. (await handler.GetAllChangesAsync(handler.CreateFilterInput(Nethereum.RPC.Eth.DTOs.BlockParameter.CreateEarliest(), Nethereum.RPC.Eth.DTOs.BlockParameter.CreateLatest()))).Select(e => e.Event)];
+    }
+
+    public static Task<BigInteger> CreditOfAsync(ChainConnection chain, string jobMarket, string account) =>
+        chain.QueryAsync<CreditOfFunction, BigInteger>(jobMarket, new CreditOfFunction { Account = account }, CancellationToken.None);
+
+    /// <summary>What JobMarket pays one stage: the fee after the protocol's cut, times its layers, over all paid layers (integer division, as the contract does).</summary>
+    public static BigInteger StageShare(BigInteger fee, int protocolFeeBps, int layers, int layerCount, int paidReplicas) =>
+        (fee - fee * protocolFeeBps / 10_000) * layers / (layerCount * paidReplicas);
+
+    public static async Task<int> ProtocolFeeBpsAsync(ChainConnection chain, string jobMarket) =>
+        (int)await chain.QueryAsync<ProtocolFeeBpsFunction, ushort>(jobMarket, new ProtocolFeeBpsFunction(), CancellationToken.None);
+
+    public static Task<string> TreasuryAsync(ChainConnection chain, string jobMarket) =>
+        chain.QueryAsync<TreasuryFunction, string>(jobMarket, new TreasuryFunction(), CancellationToken.None);
 }
 
 [CollectionDefinition(Name)]

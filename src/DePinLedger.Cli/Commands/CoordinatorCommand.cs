@@ -3,6 +3,7 @@ using DePinLedger.Chain.Deployment;
 using DePinLedger.Chain.Transactions;
 using DePinLedger.Cli.CommandLine;
 using DePinLedger.Gateway.Hosting;
+using DePinLedger.Gateway.Jobs;
 using DePinLedger.Inference.Model;
 using DePinLedger.Pipeline;
 
@@ -28,10 +29,13 @@ internal static class CoordinatorCommand
         Option<string> host = new("--host") { Description = "Address to listen on [default: 127.0.0.1]", HelpName = "IP", DefaultValueFactory = _ => "127.0.0.1" };
         Option<int> jobs = CommonOptions.Number("--max-concurrent-jobs", "Jobs computed at the same time", 4, n => CommonOptions.AtLeast(n, 1));
         Option<int> rate = CommonOptions.Number("--requests-per-minute", "Requests one client address may make per minute", 120, n => CommonOptions.AtLeast(n, 1));
+        Option<int> finalize = CommonOptions.Number("--finalize-seconds",
+            "Seconds between passes that pay the stage operators of jobs whose challenge window closed (with the database; also at start-up and after each window); must divide a minute, an hour or a day",
+            60, n => n >= 1 && JobFinalizer.TryCron(TimeSpan.FromSeconds(n)) is not null ? null : $"must be seconds dividing a minute, minutes dividing an hour or hours dividing a day, got {n}");
 
         var command = new Command("coordinator", "Run the coordinator: the job API (POST /v1/jobs, status, SSE stream), pipeline runs and on-chain result submission")
         {
-            model, route, checkRoute, port, host, jobs, rate,
+            model, route, checkRoute, port, host, jobs, rate, finalize,
         };
         connection.AddTo(command);
         database.AddTo(command);
@@ -55,6 +59,7 @@ internal static class CoordinatorCommand
                 Database = database.Options(parsed, mustExist: false),
                 MaxConcurrentJobs = parsed.GetValue(jobs),
                 RequestsPerMinute = parsed.GetValue(rate),
+                FinalizeInterval = TimeSpan.FromSeconds(parsed.GetValue(finalize)),
             };
             try
             {

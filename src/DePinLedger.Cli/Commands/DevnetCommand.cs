@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using DePinLedger.Cli.CommandLine;
 using DePinLedger.Cli.Devnet;
+using DePinLedger.Data;
 using DePinLedger.Inference.Model;
 using DePinLedger.Protocol.Tokens;
 using Spectre.Console;
@@ -12,37 +13,57 @@ namespace DePinLedger.Cli.Commands;
 /// <summary>
 /// <c>depin devnet up</c>: the whole network on this machine — anvil, the contracts, the model, six staked operators
 /// and their workers (two per span of three, one faulty), the coordinator (whose scheduler routes each job), and a client
-/// paying for jobs — reported as it happens, then a summary. Ctrl-C (or the end, with --exit-when-done) stops every
-/// process it started.
+/// paying for jobs — reported as it happens, then a summary. With --exit-when-done it waits until every job is settled
+/// on-chain (finalized after its challenge window, or refunded by a dispute), shows the payouts and refunds, and stops
+/// every process it started (as Ctrl-C does).
 /// </summary>
 internal static class DevnetCommand
 {
     public static Command Create(CliContext context)
     {
         Option<string> model = CommonOptions.Text("--model", "Model to serve: a name in $DEPIN_MODELS or a path [default: stories260K]", "MODEL", required: false);
-        Option<int> jobs = CommonOptions.Number("--jobs", "Jobs the client pays for (every second one verified on two replicas)", 4, n => CommonOptions.AtLeast(n, 1));
+        Option<int> jobs = CommonOptions.Number("--jobs", "Jobs the client pays for (every second one, from the first, verified on two replicas)", 4, n => CommonOptions.AtLeast(n, 1));
         Option<int> maxTokens = CommonOptions.Number("--max-tokens", "Tokens per job at most", 32, n => CommonOptions.AtLeast(n, 1));
         Option<bool> noFault = new("--no-fault") { Description = "Run every worker honestly (by default one worker of the middle span adds noise at position 3)" };
         Option<int> load = CommonOptions.Number("--load-clients", $"After the jobs, this many clients at once each pay for and stream a job (0 = none, at most {DevnetRunner.MaxLoadClients})", 0,
             n => n is < 0 or > DevnetRunner.MaxLoadClients ? $"must be 0..{DevnetRunner.MaxLoadClients}, got {n}" : null);
-        Option<bool> exitWhenDone = new("--exit-when-done") { Description = "Stop everything and exit after the jobs (for scripts and CI)" };
+        Option<bool> exitWhenDone = new("--exit-when-done") { Description = "After the jobs, wait until every one is settled on-chain, show the payouts, stop everything and exit (for scripts and CI)" };
+        Option<int> window = CommonOptions.Number("--challenge-window", "JobMarket's challenge window in seconds (disputes open inside it; jobs are paid after it)",
+            DevnetSettings.DefaultChallengeWindowSeconds, n => n is < 10 or > 86_400 ? $"must be 10..86400 seconds, got {n}" : null);
+        Option<string> rpc = CommonOptions.Text("--rpc", "Use this running chain instead of starting anvil (its funded accounts must come from the devnet mnemonic, at least 220 of them)", "URL", required: false);
+        Option<string> workDir = new("--work-dir") { Description = "Keep the devnet's files here (deployment.json, the SQLite database, keystores, traces) [default: a temporary folder, deleted at the end]", HelpName = "DIR" };
+        var database = new DbCommands.DatabaseChoice();
         Option<string> anvil = new("--anvil") { Description = "anvil binary [default: node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil]", HelpName = "FILE" };
         Option<string> artifacts = new("--artifacts") { Description = "forge build output [default: out]", HelpName = "DIR" };
         var up = new Command("up", "Start anvil, the contracts, staked workers and the coordinator; run jobs as a client; show what happens")
         {
-            model, jobs, maxTokens, load, noFault, exitWhenDone, anvil, artifacts,
+            model, jobs, maxTokens, load, noFault, exitWhenDone, window, rpc, workDir, anvil, artifacts,
         };
+        database.AddTo(up);
         up.SetAction((parsed, cancellation) => RunAsync(context, async () =>
         {
+            Uri? chain = parsed.GetValue(rpc) is { Length: > 0 } rpcText
+                ? Uri.TryCreate(rpcText, UriKind.Absolute, out Uri? rpcUri) && rpcUri.Scheme is "http" or "https" ? rpcUri : throw new UsageException($"--rpc: '{rpcText}' is not an http(s) URL")
+                : null;
             string anvilPath = parsed.GetValue(anvil) ?? Path.Combine("node_modules", "@foundry-rs", "anvil-linux-amd64", "bin", "anvil");
-            if (!File.Exists(anvilPath)) throw new UsageException($"no anvil at {anvilPath}: run 'npm ci' at the repository root (deploy/devnet.sh does) or pass --anvil");
+            if (chain is null && !File.Exists(anvilPath)) throw new UsageException($"no anvil at {anvilPath}: run 'npm ci' at the repository root (deploy/devnet.sh does) or pass --anvil");
             string artifactsDir = parsed.GetValue(artifacts) ?? "out";
             if (!File.Exists(Path.Combine(artifactsDir, "JobMarket.sol", "JobMarket.json"))) throw new UsageException($"no forge artifacts in {artifactsDir}: run 'forge build' (deploy/devnet.sh does) or pass --artifacts");
             string modelArgument = parsed.GetValue(model) is { Length: > 0 } m ? m : "stories260K";
             IntegerModel loaded = await context.Models.LoadAsync(modelArgument, cancellation);
-            string work = Directory.CreateTempSubdirectory("depin-devnet-").FullName;
+            string? keptWork = parsed.GetValue(workDir) is { Length: > 0 } dir ? Path.GetFullPath(dir) : null;
+            string work = keptWork is null ? Directory.CreateTempSubdirectory("depin-devnet-").FullName : Directory.CreateDirectory(keptWork).FullName;
+            // The SQLite file lives in the work folder unless --database names one; PostgreSQL with --provider postgres.
+            DatabaseOptions? db = parsed.GetValue(database.Provider) == DatabaseProvider.Postgres || parsed.GetValue(database.File) is { Length: > 0 }
+                ? database.Options(parsed, mustExist: false)
+                : null;
             var settings = new DevnetSettings(loaded, File.Exists(modelArgument) ? Path.GetFullPath(modelArgument) : modelArgument, Path.GetFullPath(anvilPath),
-                Path.GetFullPath(artifactsDir), work, parsed.GetValue(jobs), parsed.GetValue(maxTokens), !parsed.GetValue(noFault));
+                Path.GetFullPath(artifactsDir), work, parsed.GetValue(jobs), parsed.GetValue(maxTokens), !parsed.GetValue(noFault))
+            {
+                Rpc = chain,
+                Database = db,
+                ChallengeWindowSeconds = parsed.GetValue(window),
+            };
             void Report(string line)
             {
                 lock (context.Out) context.Out.WriteLine(line);
@@ -57,7 +78,8 @@ internal static class DevnetCommand
                 Report($"the coordinator's node list (GET /v1/nodes): {listed} nodes indexed from the chain ({staked} staked), {reporting} reporting signed heartbeats");
                 Summary(context, results, nodes);
                 LoadReport? loadReport = parsed.GetValue(load) is > 0 and int clients ? await devnet.RunLoadAsync(clients, cancellation) : null;
-                if (!parsed.GetValue(exitWhenDone))
+                if (parsed.GetValue(exitWhenDone)) Settlement(context, await devnet.WaitSettledAsync(cancellation), nodes);
+                else
                 {
                     Report($"devnet running: RPC {devnet.Rpc}, coordinator {devnet.CoordinatorAddress}; Ctrl-C stops it");
                     await Task.Delay(Timeout.Infinite, cancellation).ContinueWith(_ => { }, TaskScheduler.Default);
@@ -69,7 +91,7 @@ internal static class DevnetCommand
             {
                 try
                 {
-                    Directory.Delete(work, recursive: true);
+                    if (keptWork is null) Directory.Delete(work, recursive: true);
                 }
                 catch (IOException)
                 {
@@ -98,6 +120,25 @@ internal static class DevnetCommand
             nodeTable.AddRow(Markup.Escape(n.Node), Markup.Escape(n.Operator), n.Region.ToString(CultureInfo.InvariantCulture), n.Span,
                 Markup.Escape(new TokenAmount(n.Stake, TokenAmount.DefaultDecimals).ToString("DPIN")), n.Faulty ? "noise" : "-");
         Render(context.Out, nodeTable);
+    }
+
+    private static void Settlement(CliContext context, DevnetSettlement settlement, IReadOnlyList<DevnetNode> nodes)
+    {
+        var payouts = new Table().Border(TableBorder.Rounded).Title($"payouts ({settlement.Finalized} of {settlement.Jobs} jobs finalized after the challenge window)")
+            .AddColumn("operator").AddColumn("nodes").AddColumn("stages paid").AddColumn("paid (StagePaid)").AddColumn("credit in JobMarket");
+        foreach (DevnetPayout p in settlement.Payouts)
+        {
+            string nodeList = string.Join(", ", p.Nodes.Select(n => n[..10] + "…" + (nodes.Any(d => d.Faulty && d.Node == n) ? " (faulty)" : "")));
+            payouts.AddRow(Markup.Escape(p.Operator), Markup.Escape(nodeList), p.StagesPaid.ToString(CultureInfo.InvariantCulture), Markup.Escape(DevnetRunner.Dpin(p.Paid)),
+                Markup.Escape(DevnetRunner.Dpin(p.Credit)));
+        }
+        payouts.AddRow("treasury", "-", "-", "-", Markup.Escape(DevnetRunner.Dpin(settlement.TreasuryCredit)));
+        Render(context.Out, payouts);
+        var refunds = new Table().Border(TableBorder.Rounded).Title($"refunds ({settlement.Refunded} of {settlement.Jobs} jobs)")
+            .AddColumn("job").AddColumn("client").AddColumn("amount").AddColumn("reason");
+        foreach (DevnetRefund r in settlement.Refunds)
+            refunds.AddRow(Markup.Escape(r.JobId.ToString()[..10] + "…"), Markup.Escape(r.Client), Markup.Escape(DevnetRunner.Dpin(r.Amount)), Markup.Escape(r.Reason));
+        Render(context.Out, refunds);
     }
 
     private static string Shorten(string text, int length)

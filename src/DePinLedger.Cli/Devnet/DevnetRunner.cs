@@ -20,15 +20,44 @@ using DePinLedger.Pipeline;
 using DePinLedger.Protocol.Encoding;
 using DePinLedger.Protocol.Jobs;
 using DePinLedger.Protocol.Receipts;
+using DePinLedger.Protocol.Tokens;
 using DePinLedger.Scheduler.Planning;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Nethereum.ABI.FunctionEncoding.Attributes;
+using Nethereum.RPC.Eth.DTOs;
 using Nethereum.Web3.Accounts;
+using Jobs = DePinLedger.Chain.Contracts.Jobs;
+using RefundReason = DePinLedger.Data.Jobs.RefundReason;
 
 namespace DePinLedger.Cli.Devnet;
 
 /// <summary>What the devnet is started with.</summary>
-internal sealed record DevnetSettings(IntegerModel Model, string ModelArgument, string Anvil, string Artifacts, string WorkDirectory, int Jobs, int MaxTokens, bool Fault);
+internal sealed record DevnetSettings(IntegerModel Model, string ModelArgument, string Anvil, string Artifacts, string WorkDirectory, int Jobs, int MaxTokens, bool Fault)
+{
+    /// <summary>A running chain to use instead of starting anvil (its funded accounts must be the devnet mnemonic's); null = start anvil.</summary>
+    public Uri? Rpc { get; init; }
+
+    /// <summary>The coordinator's database; null = a SQLite file in the work directory.</summary>
+    public DatabaseOptions? Database { get; init; }
+
+    /// <summary>
+    /// JobMarket's challenge window. Disputes must open inside it (the coordinator opens them seconds after the
+    /// submission), and StakeManager's unbonding delay (14 days) stays longer than it plus the longest dispute (7 days).
+    /// </summary>
+    public int ChallengeWindowSeconds { get; init; } = DefaultChallengeWindowSeconds;
+
+    public const int DefaultChallengeWindowSeconds = 30;
+}
+
+/// <summary>What one operator was paid, read from the chain: the StagePaid events of its nodes and its JobMarket credit.</summary>
+internal sealed record DevnetPayout(string Operator, IReadOnlyList<string> Nodes, int StagesPaid, BigInteger Paid, BigInteger Credit);
+
+/// <summary>A refunded job, from its JobRefunded event.</summary>
+internal sealed record DevnetRefund(Bytes32 JobId, string Client, BigInteger Amount, string Reason);
+
+/// <summary>How the jobs were settled on-chain once their challenge windows closed.</summary>
+internal sealed record DevnetSettlement(int Jobs, int Finalized, int Refunded, int NeverSubmitted, IReadOnlyList<DevnetPayout> Payouts, IReadOnlyList<DevnetRefund> Refunds, BigInteger TreasuryCredit);
 
 /// <summary>One job the devnet's client ran.</summary>
 internal sealed record DevnetJob(Bytes32 JobId, string Prompt, int Replicas, string Status, int Tokens, string Text, string? Divergence, string? Error)
@@ -83,21 +112,30 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
 
     public async Task StartAsync(CancellationToken cancellation)
     {
-        int anvilPort = ChildProcess.FreePort();
-        (ChildProcess anvil, _) = await ChildProcess.StartAsync("anvil", settings.Anvil,
-            ["--host", "127.0.0.1", "--port", anvilPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--accounts", Accounts.ToString(System.Globalization.CultureInfo.InvariantCulture), "--mnemonic", Mnemonic,
-             // Transactions mine at once, and an empty block follows every second, so the indexer's confirmations arrive while nobody sends.
-             "--block-time", "1", "--mixed-mining"],
-            "Listening on ", TimeSpan.FromSeconds(30), cancellation);
-        _children.Add(anvil);
-        _rpc = new Uri($"http://127.0.0.1:{anvilPort}");
-        Say($"anvil listening on {_rpc} (pid {anvil.Pid})");
+        if (settings.Rpc is { } rpc)
+        {
+            _rpc = rpc;
+            Say($"using the chain at {_rpc}");
+        }
+        else
+        {
+            int anvilPort = ChildProcess.FreePort();
+            (ChildProcess anvil, _) = await ChildProcess.StartAsync("anvil", settings.Anvil,
+                ["--host", "127.0.0.1", "--port", anvilPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--accounts", Accounts.ToString(System.Globalization.CultureInfo.InvariantCulture), "--mnemonic", Mnemonic,
+                 // Transactions mine at once, and an empty block follows every second, so the indexer's confirmations arrive while nobody sends.
+                 "--block-time", "1", "--mixed-mining"],
+                "Listening on ", TimeSpan.FromSeconds(30), cancellation);
+            _children.Add(anvil);
+            _rpc = new Uri($"http://127.0.0.1:{anvilPort}");
+            Say($"anvil listening on {_rpc} (pid {anvil.Pid})");
+        }
 
         var deployer = new Account(_wallet.PrivateKey(0), 31337);
         ChainConnection chain = await ChainConnection.ConnectAsync(new ChainOptions { Rpc = _rpc }, deployer, cancellation);
-        _deployment = await ContractDeployer.DeployAsync(chain, deployer.Address, settings.Artifacts, new DeploymentSettings { ChallengeWindow = 120, DeployDisputeGame = true }, cancellation);
+        _deployment = await ContractDeployer.DeployAsync(chain, deployer.Address, settings.Artifacts,
+            new DeploymentSettings { ChallengeWindow = (ulong)settings.ChallengeWindowSeconds, DeployDisputeGame = true }, cancellation);
         _deployment.Save(Path.Combine(settings.WorkDirectory, "deployment.json"));
-        Say($"contracts deployed: JobMarket {_deployment.JobMarket}, StakeManager {_deployment.StakeManager}, DisputeGame {_deployment.DisputeGame}");
+        Say($"contracts deployed: JobMarket {_deployment.JobMarket}, StakeManager {_deployment.StakeManager}, DisputeGame {_deployment.DisputeGame}; challenge window {settings.ChallengeWindowSeconds} s");
         TransactionSender owner = await SenderAsync(0, cancellation);
         await ModelRegistration.RegisterAsync(owner, _deployment, settings.Model, _deployment.StepVerifier, "devnet", cancellation);
         Say($"model {settings.Model.ModelId} registered ({settings.Model.Config.Layers} layers)");
@@ -116,11 +154,15 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
             (int first, int last) = spans[i % 3];
             ushort region = (ushort)(100 + i / 3);
             bool faulty = settings.Fault && i == 4;
+            // The faulty node declares four times the compute of its twin: before any job is measured the scheduler then
+            // serves the first (verified) job's replica 0 through it, so the dispute proves the streamed result wrong and
+            // the client is refunded.
+            uint computeGops = faulty ? 4000u : 1000u;
             var nodeKey = new NodeKey(_wallet.PrivateKey(101 + i));
             int port = ChildProcess.FreePort();
             await MintAsync(owner, AddressOf(1 + i), 2_000, cancellation);
             NodeOperator op = await NodeOperator.CreateAsync(await SenderAsync(1 + i, cancellation), _deployment, cancellation);
-            await op.RegisterAsync(nodeKey, $"http://127.0.0.1:{port}", new Hardware(4096, 1000, 1000, region), null, cancellation);
+            await op.RegisterAsync(nodeKey, $"http://127.0.0.1:{port}", new Hardware(4096, computeGops, 1000, region), null, cancellation);
             await op.StakeAsync(nodeKey.Address, 1_000 * Token, false, null, cancellation);
             nodes.Add(new DevnetNode(nodeKey.Address, op.Operator, $"{first}-{last}", region, faulty, 1_000 * Token));
             starting.Add(StartWorkerAsync(i, nodeKey, first, last, port, faulty, cancellation));
@@ -144,7 +186,10 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
             Port = coordinatorPort,
             // Every devnet client is 127.0.0.1: the per-address limit would throttle the load run, not an abuser.
             RequestsPerMinute = 1_000_000,
-            Database = new DatabaseOptions { Provider = DatabaseProvider.Sqlite, ConnectionString = $"Data Source={Path.Combine(settings.WorkDirectory, "coordinator.db")};Pooling=False" },
+            Database = settings.Database
+                ?? new DatabaseOptions { Provider = DatabaseProvider.Sqlite, ConnectionString = $"Data Source={Path.Combine(settings.WorkDirectory, "coordinator.db")};Pooling=False" },
+            // Jobs settle seconds after their short window: a pass every 5 s besides the one scheduled at each window's end.
+            FinalizeInterval = TimeSpan.FromSeconds(5),
         }, cancellation);
         CoordinatorAddress = CoordinatorHost.Address(_coordinator);
         Say($"coordinator listening on {CoordinatorAddress} (API description at {CoordinatorAddress}scalar)");
@@ -160,7 +205,7 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
         Say("the coordinator indexed the six nodes from the chain and has their signed heartbeats: the scheduler routes every job");
     }
 
-    /// <summary>The client (account 10) pays for and streams the jobs, one after another; every second one is verified.</summary>
+    /// <summary>The client (account 10) pays for and streams the jobs, one after another; every second one, from the first, is verified.</summary>
     public async Task<IReadOnlyList<DevnetJob>> RunJobsAsync(Action<Bytes32, string> onText, CancellationToken cancellation)
     {
         const int client = 10;
@@ -173,9 +218,9 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
         for (int k = 0; k < settings.Jobs; k++)
         {
             string prompt = Prompts[k % Prompts.Length];
-            // Every second job is verified, until a dispute slashed a node: then a span may have one honest node left,
-            // too few for two operator-disjoint pipelines, and the later jobs run once, routed around the cheater.
-            byte replicas = (byte)(k % 2 == 1 && !slashed ? 2 : 1);
+            // Every second job, from the first, is verified, until a dispute slashed a node: then a span may have one honest
+            // node left, too few for two operator-disjoint pipelines, and the later jobs run once, routed around the cheater.
+            byte replicas = (byte)(k % 2 == 0 && !slashed ? 2 : 1);
             int[] tokens = settings.Model.Tokenizer.Encode(prompt, bos: true, eos: false);
             var request = new JobRequest(new Bytes32(settings.Model.ModelId.AsSpan()), JobConventions.PromptHash(tokens), (uint)settings.MaxTokens,
                 JobConventions.Q16FromMilli(800), JobConventions.Q16FromMilli(950), (ulong)(1000 + k), replicas, 2 * Token,
@@ -278,6 +323,69 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
         {
             return (null, 0, e.Message);
         }
+    }
+
+    /// <summary>
+    /// Waits until every job submitted on-chain is settled — finalized by the coordinator's finalizer once its challenge
+    /// window closed, or refunded by a dispute — then reads from the chain what each operator was paid (StagePaid, and
+    /// its JobMarket credit) and who was refunded (JobRefunded). Jobs never submitted (a failed run) are counted apart.
+    /// </summary>
+    public async Task<DevnetSettlement> WaitSettledAsync(CancellationToken cancellation)
+    {
+        ChainConnection chain = (await SenderAsync(0, cancellation)).Chain;
+        string market = _deployment.JobMarket;
+        Bytes32[] jobs = [.. (await EventsAsync<Jobs.JobCreatedEvent>(chain, cancellation)).Select(e => new Bytes32(e.JobId))];
+        TimeSpan patience = TimeSpan.FromSeconds(settings.ChallengeWindowSeconds) + TimeSpan.FromMinutes(2);
+        var waited = Stopwatch.StartNew();
+        int reported = -1;
+        OnChainStatus[] statuses;
+        while (true)
+        {
+            statuses = new OnChainStatus[jobs.Length];
+            for (int j = 0; j < jobs.Length; j++)
+                statuses[j] = (OnChainStatus)(await chain.QueryOutputAsync<Jobs.GetJobFunction, Jobs.GetJobOutput>(market, new Jobs.GetJobFunction { JobId = jobs[j].ToArray() }, cancellation)).Job.Status;
+            int waiting = statuses.Count(s => s == OnChainStatus.Submitted);
+            int settled = statuses.Count(s => s is OnChainStatus.Finalized or OnChainStatus.Refunded);
+            if (settled != reported)
+            {
+                Say($"settlement: {settled} of {jobs.Length} jobs settled on-chain ({statuses.Count(s => s == OnChainStatus.Finalized)} finalized, " +
+                    $"{statuses.Count(s => s == OnChainStatus.Refunded)} refunded); {waiting} waiting for their {settings.ChallengeWindowSeconds} s challenge window");
+                reported = settled;
+            }
+            if (waiting == 0) break;
+            if (waited.Elapsed > patience) throw new IOException($"{waiting} submitted job(s) were not settled within {patience.TotalSeconds:F0} s (challenge window {settings.ChallengeWindowSeconds} s)");
+            await Task.Delay(1000, cancellation);
+        }
+
+        IReadOnlyList<Jobs.StagePaidEvent> paid = await EventsAsync<Jobs.StagePaidEvent>(chain, cancellation);
+        var payouts = new List<DevnetPayout>();
+        foreach (string op in Nodes.Select(n => n.Operator).Distinct(StringComparer.OrdinalIgnoreCase))
+        {
+            Jobs.StagePaidEvent[] mine = [.. paid.Where(p => string.Equals(p.Operator, op, StringComparison.OrdinalIgnoreCase))];
+            payouts.Add(new DevnetPayout(op, [.. Nodes.Where(n => string.Equals(n.Operator, op, StringComparison.OrdinalIgnoreCase)).Select(n => n.Node)], mine.Length,
+                mine.Aggregate(BigInteger.Zero, (sum, p) => sum + p.Amount), await CreditAsync(chain, op, cancellation)));
+        }
+        DevnetRefund[] refunds = [.. (await EventsAsync<Jobs.JobRefundedEvent>(chain, cancellation)).Select(e => new DevnetRefund(new Bytes32(e.JobId), e.Client, e.Amount, ((RefundReason)e.Reason).ToString()))];
+        string treasury = await chain.QueryAsync<Jobs.TreasuryFunction, string>(market, new Jobs.TreasuryFunction(), cancellation);
+        var settlement = new DevnetSettlement(jobs.Length, statuses.Count(s => s == OnChainStatus.Finalized), statuses.Count(s => s == OnChainStatus.Refunded),
+            statuses.Count(s => s == OnChainStatus.Open), payouts, refunds, await CreditAsync(chain, treasury, cancellation));
+        Say($"settled: {settlement.Finalized} jobs finalized, the stage operators paid {Dpin(payouts.Aggregate(BigInteger.Zero, (sum, p) => sum + p.Paid))}; " +
+            $"{settlement.Refunded} refunded" + (settlement.NeverSubmitted > 0 ? $"; {settlement.NeverSubmitted} never submitted" : ""));
+        return settlement;
+    }
+
+    /// <summary>An amount of token base units as DPIN.</summary>
+    internal static string Dpin(BigInteger units) => new TokenAmount(units, TokenAmount.DefaultDecimals).ToString("DPIN");
+
+    private Task<BigInteger> CreditAsync(ChainConnection chain, string account, CancellationToken cancellation) =>
+        chain.QueryAsync<Jobs.CreditOfFunction, BigInteger>(_deployment.JobMarket, new Jobs.CreditOfFunction { Account = account }, cancellation);
+
+    /// <summary>Every <typeparamref name="TEvent"/> JobMarket emitted.</summary>
+    private async Task<IReadOnlyList<TEvent>> EventsAsync<TEvent>(ChainConnection chain, CancellationToken cancellation) where TEvent : IEventDTO, new()
+    {
+        var handler = chain.Web3.Eth.GetEvent<TEvent>(_deployment.JobMarket);
+        var filter = handler.CreateFilterInput(BlockParameter.CreateEarliest(), BlockParameter.CreateLatest());
+        return [.. (await chain.ReadAsync(() => handler.GetAllChangesAsync(filter), cancellation)).Select(e => e.Event)];
     }
 
     private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];

@@ -78,6 +78,7 @@ public static class CoordinatorHost
         services.AddSingleton(new ResultSubmitter(chain.Submitter, chain.JobMarket));
         services.AddSingleton(chain);
         services.AddSingleton<DisputeWatcher>();
+        services.AddSingleton<FinalizationSchedule>();
         services.AddSingleton<JobCoordinator>();
         services.AddHostedService(provider => provider.GetRequiredService<JobCoordinator>());
         if (options.Database is { } database)
@@ -86,13 +87,25 @@ public static class CoordinatorHost
             services.AddDePinDatabase(database);
             services.AddChainIndexer(chain.Connection.Options, chain.Deployment);
             services.AddDePinScheduler();
-            // Background and deadline work (reputation recomputation) runs as Hangfire jobs beside the same database.
+            services.AddSingleton<JobFinalizer>();
+            // Background and deadline work (finalization, reputation recomputation) runs as Hangfire jobs beside the same database.
             services.AddHangfire(hangfire =>
             {
-                if (database.Provider == DatabaseProvider.Postgres) hangfire.UsePostgreSqlStorage(storage => storage.UseNpgsqlConnection(database.ConnectionString));
+                if (database.Provider == DatabaseProvider.Postgres)
+                {
+                    // Queued passes are picked up within the finalize interval when it is shorter than the storage's polling default.
+                    var storageOptions = new PostgreSqlStorageOptions();
+                    if (options.FinalizeInterval < storageOptions.QueuePollInterval) storageOptions.QueuePollInterval = options.FinalizeInterval;
+                    hangfire.UsePostgreSqlStorage(storage => storage.UseNpgsqlConnection(database.ConnectionString), storageOptions);
+                }
                 else hangfire.UseInMemoryStorage();
             });
-            services.AddHangfireServer(server => server.WorkerCount = 2);
+            services.AddHangfireServer(server =>
+            {
+                server.WorkerCount = 2;
+                // Delayed passes (a job's window just closed) start within the finalize interval when it is shorter than Hangfire's default 15 s.
+                if (options.FinalizeInterval < server.SchedulePollingInterval) server.SchedulePollingInterval = options.FinalizeInterval;
+            });
         }
         if (options.ServedRoute is not null) services.AddSingleton<IRoutePlanner>(new FixedRoutePlanner(options));
         else services.AddSingleton<IRoutePlanner, SchedulerRoutePlanner>();
@@ -111,7 +124,11 @@ public static class CoordinatorHost
             app.MapNodes();
             // The dashboard answers local requests only (Hangfire's default authorization).
             app.UseHangfireDashboard("/hangfire");
-            ReputationJob.Register(app.Services.GetRequiredService<IRecurringJobManager>());
+            IRecurringJobManager recurring = app.Services.GetRequiredService<IRecurringJobManager>();
+            ReputationJob.Register(recurring);
+            JobFinalizer.Register(recurring, options.FinalizeInterval);
+            // Catch up at once on windows that closed while the coordinator was down (the durable database knows them).
+            app.Services.GetRequiredService<FinalizationSchedule>().Now();
         }
         await app.StartAsync(cancellation);
         return app;

@@ -1,4 +1,5 @@
 using DePinLedger.Data;
+using DePinLedger.Gateway.Jobs;
 using DePinLedger.Pipeline;
 
 namespace DePinLedger.Gateway.Hosting;
@@ -47,6 +48,13 @@ public sealed record CoordinatorOptions
 
     public PipelineOptions Pipeline { get; init; } = new();
 
+    /// <summary>
+    /// How often (with a database) the finalizer pays the stage operators of jobs whose challenge window has closed;
+    /// it also runs at start-up and after each submission's window. A whole number of seconds dividing a minute,
+    /// minutes dividing an hour, or hours dividing a day.
+    /// </summary>
+    public TimeSpan FinalizeInterval { get; init; } = TimeSpan.FromMinutes(1);
+
     public void Validate()
     {
         if (Port is < 0 or > 65535) throw new ArgumentOutOfRangeException(nameof(Port), Port, "a port is 0..65535");
@@ -60,5 +68,7 @@ public sealed record CoordinatorOptions
         if (MaxConcurrentJobs < 1) throw new ArgumentOutOfRangeException(nameof(MaxConcurrentJobs));
         if (MaxPromptCharacters < 1) throw new ArgumentOutOfRangeException(nameof(MaxPromptCharacters));
         if (RetainedJobs < 1) throw new ArgumentOutOfRangeException(nameof(RetainedJobs));
+        if (JobFinalizer.TryCron(FinalizeInterval) is null)
+            throw new ArgumentOutOfRangeException(nameof(FinalizeInterval), FinalizeInterval, "the finalize interval must be whole seconds dividing a minute, minutes dividing an hour, or hours dividing a day");
     }
 }

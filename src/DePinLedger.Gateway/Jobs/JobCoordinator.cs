@@ -30,7 +30,7 @@ public sealed class JobRefusedException(int status, string title, string detail)
 /// </summary>
 public sealed class JobCoordinator(
     IntegerModel model, CoordinatorOptions options, OnChainJobReader chainJobs, ResultSubmitter submitter, ChainIdentity chain, IRoutePlanner planner,
-    DisputeWatcher disputes, ILogger<JobCoordinator> logger)
+    DisputeWatcher disputes, FinalizationSchedule finalization, ILogger<JobCoordinator> logger)
     : BackgroundService
 {
     private readonly ConcurrentDictionary<Bytes32, CoordinatedJob> _jobs = new();
@@ -133,6 +133,7 @@ public sealed class JobCoordinator(
             job.Computed(results);
             string transaction = await submitter.SubmitAsync(job.Id, results, cancellation);
             job.Submitted(transaction);
+            finalization.AfterWindow();
             GatewayLog.JobSubmitted(logger, job.Id.ToString(), results[0].OutputTokens.Count, transaction);
             if (await disputes.CheckAsync(job, cancellation) is { } dispute) job.Disputed(dispute);
         }
