@@ -4,7 +4,6 @@ using DePinLedger.Cli.CommandLine;
 using DePinLedger.Cli.Devnet;
 using DePinLedger.Data;
 using DePinLedger.Inference.Model;
-using DePinLedger.Protocol.Tokens;
 using Spectre.Console;
 using static DePinLedger.Cli.Commands.ChainCommandSupport;
 
@@ -35,9 +34,10 @@ internal static class DevnetCommand
         var database = new DbCommands.DatabaseChoice();
         Option<string> anvil = new("--anvil") { Description = "anvil binary [default: node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil]", HelpName = "FILE" };
         Option<string> artifacts = new("--artifacts") { Description = "forge build output [default: out]", HelpName = "DIR" };
+        Option<bool> plain = new("--plain") { Description = "Print one line per event instead of the live view (the default when the output is not a terminal)" };
         var up = new Command("up", "Start anvil, the contracts, staked workers and the coordinator; run jobs as a client; show what happens")
         {
-            model, jobs, maxTokens, load, noFault, exitWhenDone, window, rpc, workDir, anvil, artifacts,
+            model, jobs, maxTokens, load, noFault, exitWhenDone, window, rpc, workDir, anvil, artifacts, plain,
         };
         database.AddTo(up);
         up.SetAction((parsed, cancellation) => RunAsync(context, async () =>
@@ -64,16 +64,33 @@ internal static class DevnetCommand
                 Database = db,
                 ChallengeWindowSeconds = parsed.GetValue(window),
             };
+            // In a terminal the jobs, nodes and events are redrawn in place while the devnet starts and runs its jobs; the
+            // summary, load run and settlement tables are printed after it, as in the plain (script and CI) output.
+            DevnetLiveView? view = !parsed.GetValue(plain) && ReferenceEquals(context.Out, Console.Out) && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive
+                ? new DevnetLiveView()
+                : null;
             void Report(string line)
             {
-                lock (context.Out) context.Out.WriteLine(line);
+                if (view is not null) view.Event(line);
+                else lock (context.Out) context.Out.WriteLine(line);
             }
             try
             {
                 await using var devnet = new DevnetRunner(settings, Report);
-                await devnet.StartAsync(cancellation);
-                IReadOnlyList<DevnetJob> results = await devnet.RunJobsAsync((_, _) => { }, cancellation);
-                IReadOnlyList<DevnetNode> nodes = await devnet.NodeStakesAsync(cancellation);
+                async Task<IReadOnlyList<DevnetJob>> StartAndRunJobsAsync()
+                {
+                    await devnet.StartAsync(cancellation);
+                    if (view is not null) view.Nodes(await devnet.NodeStandingsAsync(cancellation));
+                    return await devnet.RunJobsAsync((job, text) => view?.Streaming(job, text), async (job, token) =>
+                    {
+                        if (view is null) return;
+                        view.Finished(job);
+                        view.Nodes(await devnet.NodeStandingsAsync(token));
+                    }, cancellation);
+                }
+                IReadOnlyList<DevnetJob> results = view is null ? await StartAndRunJobsAsync() : await view.ShowAsync(AnsiConsole.Console, StartAndRunJobsAsync);
+                view = null;
+                IReadOnlyList<DevnetNode> nodes = await devnet.NodeStandingsAsync(cancellation);
                 (int listed, int staked, int reporting) = await devnet.CoordinatorNodesAsync(cancellation);
                 Report($"the coordinator's node list (GET /v1/nodes): {listed} nodes indexed from the chain ({staked} staked), {reporting} reporting signed heartbeats");
                 Summary(context, results, nodes);
@@ -107,19 +124,8 @@ internal static class DevnetCommand
 
     private static void Summary(CliContext context, IReadOnlyList<DevnetJob> jobs, IReadOnlyList<DevnetNode> nodes)
     {
-        var jobTable = new Table().Border(TableBorder.Rounded).Title("jobs")
-            .AddColumn("job").AddColumn("replicas").AddColumn("status").AddColumn("tokens").AddColumn("replicas agree").AddColumn("dispute").AddColumn("text");
-        foreach (DevnetJob j in jobs)
-            jobTable.AddRow(Markup.Escape(j.JobId.ToString()[..10] + "…"), j.Replicas.ToString(CultureInfo.InvariantCulture), Markup.Escape(j.Status),
-                j.Tokens.ToString(CultureInfo.InvariantCulture), Markup.Escape(j.Replicas < 2 ? "-" : j.Divergence is null ? "yes" : "no, from " + j.Divergence), Markup.Escape(j.Dispute ?? "-"),
-                Markup.Escape(Shorten(j.Prompt + j.Text, 60)));
-        Render(context.Out, jobTable);
-        var nodeTable = new Table().Border(TableBorder.Rounded).Title("nodes")
-            .AddColumn("node").AddColumn("operator").AddColumn("region").AddColumn("layers").AddColumn("active stake").AddColumn("fault");
-        foreach (DevnetNode n in nodes)
-            nodeTable.AddRow(Markup.Escape(n.Node), Markup.Escape(n.Operator), n.Region.ToString(CultureInfo.InvariantCulture), n.Span,
-                Markup.Escape(new TokenAmount(n.Stake, TokenAmount.DefaultDecimals).ToString("DPIN")), n.Faulty ? "noise" : "-");
-        Render(context.Out, nodeTable);
+        Render(context.Out, DevnetTables.Jobs(jobs));
+        Render(context.Out, DevnetTables.Nodes(nodes));
     }
 
     private static void Settlement(CliContext context, DevnetSettlement settlement, IReadOnlyList<DevnetNode> nodes)
@@ -139,11 +145,5 @@ internal static class DevnetCommand
         foreach (DevnetRefund r in settlement.Refunds)
             refunds.AddRow(Markup.Escape(r.JobId.ToString()[..10] + "…"), Markup.Escape(r.Client), Markup.Escape(DevnetRunner.Dpin(r.Amount)), Markup.Escape(r.Reason));
         Render(context.Out, refunds);
-    }
-
-    private static string Shorten(string text, int length)
-    {
-        string line = text.ReplaceLineEndings(" ");
-        return line.Length <= length ? line : line[..(length - 1)] + "…";
     }
 }

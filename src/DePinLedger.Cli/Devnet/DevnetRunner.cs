@@ -73,7 +73,11 @@ internal sealed record LoadReport(int Clients, int Completed, int Errors, int To
 }
 
 /// <summary>A registered node at the end of the run.</summary>
-internal sealed record DevnetNode(string Node, string Operator, string Span, ushort Region, bool Faulty, BigInteger Stake);
+internal sealed record DevnetNode(string Node, string Operator, string Span, ushort Region, bool Faulty, BigInteger Stake)
+{
+    /// <summary>The coordinator's reputation score (GET /v1/nodes); null until the recompute job has scored the node.</summary>
+    public double? Reputation { get; init; }
+}
 
 /// <summary>
 /// The one-machine network: anvil, the contracts, the model registered, six operators each staking one node, six
@@ -206,7 +210,7 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
     }
 
     /// <summary>The client (account 10) pays for and streams the jobs, one after another; every second one, from the first, is verified.</summary>
-    public async Task<IReadOnlyList<DevnetJob>> RunJobsAsync(Action<Bytes32, string> onText, CancellationToken cancellation)
+    public async Task<IReadOnlyList<DevnetJob>> RunJobsAsync(Action<Bytes32, string> onText, Func<DevnetJob, CancellationToken, Task> onFinished, CancellationToken cancellation)
     {
         const int client = 10;
         await MintAsync(await SenderAsync(0, cancellation), AddressOf(client), 1_000, cancellation);
@@ -258,10 +262,12 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
                     Say("the coordinator's catalog has the slash: later jobs are routed around that node");
                 }
             }
-            results.Add(new DevnetJob(jobId, prompt, replicas, job.Phase.ToString().ToLowerInvariant(), job.Tokens.Count, text, divergence, job.Error)
+            var finished = new DevnetJob(jobId, prompt, replicas, job.Phase.ToString().ToLowerInvariant(), job.Tokens.Count, text, divergence, job.Error)
             {
                 Dispute = job.Dispute is { Error: null } d ? $"{d.Outcome} (dispute {d.DisputeId}, replica {d.DefenderReplica} wrong)" : job.Dispute?.Error,
-            });
+            };
+            results.Add(finished);
+            await onFinished(finished, cancellation);
         }
         return results;
     }
@@ -442,6 +448,15 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
         var nodes = new List<DevnetNode>();
         foreach (DevnetNode node in Nodes) nodes.Add(node with { Stake = (await reader.StatusAsync(node.Node, cancellation)).ActiveStake });
         return nodes;
+    }
+
+    /// <summary>Each node's active stake (from the chain) and reputation (from the coordinator's node list).</summary>
+    public async Task<IReadOnlyList<DevnetNode>> NodeStandingsAsync(CancellationToken cancellation)
+    {
+        Dictionary<string, double> reputations = (await NodeListAsync(cancellation))
+            .Where(n => n.GetProperty("reputation").ValueKind == JsonValueKind.Number)
+            .ToDictionary(n => n.GetProperty("address").GetString() ?? "", n => n.GetProperty("reputation").GetDouble(), StringComparer.OrdinalIgnoreCase);
+        return [.. (await NodeStakesAsync(cancellation)).Select(n => n with { Reputation = reputations.TryGetValue(n.Node, out double r) ? r : null })];
     }
 
     /// <summary>Where the two replicas' traces first differ, as (position, slot); null when they agree or the job had one replica.</summary>
