@@ -1,11 +1,12 @@
 using System.Diagnostics.Metrics;
+using DePinLedger.Disputes.Client;
 using DePinLedger.Gateway.Jobs;
 
 namespace DePinLedger.Gateway.Telemetry;
 
 /// <summary>
 /// The coordinator's OpenTelemetry instruments (meter <see cref="MeterName"/>): tokens served (tokens/s is its rate),
-/// jobs queued and running, disputes by outcome, and the time from accepting a job to its first token. Scraped in
+/// jobs queued and running, disputes by result (opened = won + lost + both_wrong), and the time from accepting a job to its first token. Scraped in
 /// Prometheus text on <c>/metrics</c>, for loopback callers only.
 /// </summary>
 public sealed class GatewayMetrics
@@ -24,7 +25,8 @@ public sealed class GatewayMetrics
         _tokens = meter.CreateCounter<long>("depin.gateway.tokens_served", "{token}", "Tokens streamed to clients (served replica)");
         _queued = meter.CreateUpDownCounter<long>("depin.gateway.jobs_queued", "{job}", "Accepted jobs waiting for a pipeline slot");
         _running = meter.CreateUpDownCounter<long>("depin.gateway.jobs_running", "{job}", "Jobs running through their pipelines, being submitted or disputed");
-        _disputes = meter.CreateCounter<long>("depin.gateway.disputes", "{dispute}", "Disputes the coordinator played, by outcome (opened with the result ChallengerWon, DefenderWon, BothWrong) or failed");
+        _disputes = meter.CreateCounter<long>("depin.gateway.disputes", "{dispute}",
+            "Disputes the coordinator opened as challenger, by result: won, lost, both_wrong; failed when it could not play one");
         _timeToFirstToken = meter.CreateHistogram<double>("depin.gateway.time_to_first_token", "s", "From accepting a job to its first served token");
     }
 
@@ -44,7 +46,13 @@ public sealed class GatewayMetrics
         if (first) _timeToFirstToken.Record((DateTimeOffset.UtcNow - job.AcceptedAt).TotalSeconds);
     }
 
-    /// <summary>A dispute the watcher reported: its outcome, or "failed" when it could not be played.</summary>
+    /// <summary>A dispute the watcher reported, by result for the coordinator (the challenger).</summary>
     public void Disputed(DisputeReport report) =>
-        _disputes.Add(1, new KeyValuePair<string, object?>("outcome", report.Error is null ? report.Outcome : "failed"));
+        _disputes.Add(1, new KeyValuePair<string, object?>("result", report.Error is not null ? "failed" : report.Outcome switch
+        {
+            nameof(DisputeOutcome.ChallengerWon) => "won",
+            nameof(DisputeOutcome.DefenderWon) => "lost",
+            nameof(DisputeOutcome.BothWrong) => "both_wrong",
+            _ => report.Outcome,
+        }));
 }
