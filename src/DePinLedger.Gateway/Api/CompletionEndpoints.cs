@@ -14,8 +14,9 @@ namespace DePinLedger.Gateway.Api;
 /// OpenAI-style <c>POST /v1/completions</c> for clients that already speak that API. Payment is a job created and paid
 /// on-chain, referenced by <c>job_id</c>, or a <c>voucher</c> the client signed (EIP-712 <c>JobVoucher</c>) that the
 /// coordinator redeems on-chain, charging the client (<see cref="VoucherRedeemer"/>); the sampling fields, when given,
-/// must equal the paid job's (the job commits to them), and the prompt must hash to its prompt hash. <c>stream: true</c> answers with OpenAI's server-sent chunks
-/// ending in <c>data: [DONE]</c>; otherwise the response is one completion object once the result is on-chain.
+/// must equal the paid job's (the job commits to them), and the prompt must hash to its prompt hash. <c>stream: true</c>
+/// answers with OpenAI's server-sent chunks ending in <c>data: [DONE]</c>; otherwise the response is one completion object
+/// once the result is on-chain.
 /// </summary>
 public static class CompletionEndpoints
 {
