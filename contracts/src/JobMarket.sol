@@ -61,6 +61,11 @@ contract JobMarket is IJobMarket, EIP712, ReentrancyGuardTransient {
     bytes32 public constant STAGE_RECEIPT_TYPEHASH = keccak256(
         "StageReceipt(bytes32 jobId,uint8 replica,uint8 stage,uint16 firstLayer,uint16 lastLayer,bytes32 inputRoot,bytes32 traceRoot,bytes32 outputRoot)"
     );
+    /// @notice EIP-712 type hash of a client's job voucher (every {JobRequest} field, in order).
+    // solhint-disable-next-line gas-small-strings
+    bytes32 public constant JOB_VOUCHER_TYPEHASH = keccak256(
+        "JobVoucher(bytes32 modelId,bytes32 promptHash,uint32 maxTokens,uint32 temperature,uint32 topP,uint64 seed,uint8 replicas,uint96 fee,uint64 deadline,bytes32 salt)"
+    );
 
     uint16 private constant _BPS = 10_000;
 
@@ -143,28 +148,30 @@ contract JobMarket is IJobMarket, EIP712, ReentrancyGuardTransient {
 
     /// @inheritdoc IJobMarket
     function createJob(JobRequest calldata _request) external nonReentrant returns (bytes32 jobId_) {
-        // INVARIANT: a job runs on one pipeline or two.
-        if (_request.replicas == 0 || _request.replicas > MAX_REPLICAS) {
-            revert JobMarket_InvalidReplicas(_request.replicas);
-        }
-        // INVARIANT: there is something to pay the operators with.
-        if (_request.fee == 0) revert JobMarket_ZeroFee();
-        // INVARIANT: a result generates at least one token.
-        if (_request.maxTokens == 0) revert JobMarket_ZeroMaxTokens();
-        // INVARIANT: nucleus mass is a probability above zero.
-        if (_request.topP == 0 || _request.topP > Q16_ONE) revert JobMarket_InvalidTopP(_request.topP);
-        // INVARIANT: the deadline is in the future and within MAX_JOB_DURATION (which keeps slashing sound).
-        uint256 latest = block.timestamp + MAX_JOB_DURATION;
-        if (_request.deadline <= block.timestamp || _request.deadline > latest) {
-            revert JobMarket_InvalidDeadline(_request.deadline, block.timestamp + 1, latest);
-        }
-        // INVARIANT: the model exists; its layer count is what stages must cover.
-        uint16 layerCount = MODEL_REGISTRY.layerCountOf(_request.modelId);
-        if (layerCount == 0) revert JobMarket_ModelNotRegistered(_request.modelId);
+        uint16 layerCount = _checkRequest(_request);
         jobId_ = _computeJobId(msg.sender, _request);
         // INVARIANT: a job id is used once.
         if (_jobs[jobId_].status != JobStatus.None) revert JobMarket_JobExists(jobId_);
-        _createJob(jobId_, _request, layerCount);
+        _createJob(jobId_, msg.sender, _request, layerCount);
+    }
+
+    /// @inheritdoc IJobMarket
+    function createJobFor(address _client, JobRequest calldata _request, bytes calldata _signature)
+        external
+        nonReentrant
+        returns (bytes32 jobId_)
+    {
+        uint16 layerCount = _checkRequest(_request);
+        (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(_jobVoucherDigest(_request), _signature);
+        // INVARIANT: only the client's own (non-malleable) signature over this exact request, this market and this
+        // chain spends the client's allowance. A recovered signer is never the zero address.
+        if (err != ECDSA.RecoverError.NoError || signer != _client) revert JobMarket_InvalidVoucher(_client);
+        jobId_ = _computeJobId(_client, _request);
+        // INVARIANT: a voucher is redeemed once: its job id is the id of (client, request), used once, whoever
+        // creates it (the client itself through {createJob} included); the deadline bounds how late it can be.
+        if (_jobs[jobId_].status != JobStatus.None) revert JobMarket_JobExists(jobId_);
+        emit JobVoucherRedeemed(jobId_, _client, msg.sender);
+        _createJob(jobId_, _client, _request, layerCount);
     }
 
     /// @inheritdoc IJobMarket
@@ -367,6 +374,11 @@ contract JobMarket is IJobMarket, EIP712, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IJobMarket
+    function jobVoucherDigest(JobRequest calldata _request) external view returns (bytes32 digest_) {
+        digest_ = _jobVoucherDigest(_request);
+    }
+
+    /// @inheritdoc IJobMarket
     function stageReceiptDigest(StageReceipt calldata _receipt) external view returns (bytes32 digest_) {
         digest_ = _hashTypedDataV4(keccak256(abi.encode(STAGE_RECEIPT_TYPEHASH, _receipt)));
     }
@@ -402,6 +414,29 @@ contract JobMarket is IJobMarket, EIP712, ReentrancyGuardTransient {
     }
 
     // ------------------------------------------------------------------ internals: checks
+
+    /// @dev Reverts unless the request is well formed, its deadline in range and its model registered. Returns the
+    ///      model's layer count (what stages must cover).
+    function _checkRequest(JobRequest calldata _request) internal view returns (uint16 layerCount_) {
+        // INVARIANT: a job runs on one pipeline or two.
+        if (_request.replicas == 0 || _request.replicas > MAX_REPLICAS) {
+            revert JobMarket_InvalidReplicas(_request.replicas);
+        }
+        // INVARIANT: there is something to pay the operators with.
+        if (_request.fee == 0) revert JobMarket_ZeroFee();
+        // INVARIANT: a result generates at least one token.
+        if (_request.maxTokens == 0) revert JobMarket_ZeroMaxTokens();
+        // INVARIANT: nucleus mass is a probability above zero.
+        if (_request.topP == 0 || _request.topP > Q16_ONE) revert JobMarket_InvalidTopP(_request.topP);
+        // INVARIANT: the deadline is in the future and within MAX_JOB_DURATION (which keeps slashing sound).
+        uint256 latest = block.timestamp + MAX_JOB_DURATION;
+        if (_request.deadline <= block.timestamp || _request.deadline > latest) {
+            revert JobMarket_InvalidDeadline(_request.deadline, block.timestamp + 1, latest);
+        }
+        // INVARIANT: the model exists; its layer count is what stages must cover.
+        layerCount_ = MODEL_REGISTRY.layerCountOf(_request.modelId);
+        if (layerCount_ == 0) revert JobMarket_ModelNotRegistered(_request.modelId);
+    }
 
     /// @dev Reverts unless the caller is the dispute game registered in the StakeManager (never true while unset).
     function _checkDisputeGame() internal view {
@@ -442,6 +477,12 @@ contract JobMarket is IJobMarket, EIP712, ReentrancyGuardTransient {
         bit_ = _replica == 0 ? 1 : 2;
     }
 
+    /// @dev EIP-712 digest of a job voucher. Every JobRequest field is a static type, so abi.encode of the struct is
+    ///      exactly the EIP-712 encodeData of its members.
+    function _jobVoucherDigest(JobRequest calldata _request) internal view returns (bytes32 digest_) {
+        digest_ = _hashTypedDataV4(keccak256(abi.encode(JOB_VOUCHER_TYPEHASH, _request)));
+    }
+
     /// @dev keccak256(abi.encode(client, request)).
     function _computeJobId(address _client, JobRequest calldata _request) internal pure returns (bytes32 jobId_) {
         jobId_ = keccak256(abi.encode(_client, _request));
@@ -449,10 +490,13 @@ contract JobMarket is IJobMarket, EIP712, ReentrancyGuardTransient {
 
     // ------------------------------------------------------------------ internals: effects
 
-    /// @dev Writes the job, emits, then pulls the fee (checks-effects-interactions).
-    function _createJob(bytes32 _jobId, JobRequest calldata _request, uint16 _layerCount) internal virtual {
+    /// @dev Writes the job, emits, then pulls the fee from the client (checks-effects-interactions).
+    function _createJob(bytes32 _jobId, address _client, JobRequest calldata _request, uint16 _layerCount)
+        internal
+        virtual
+    {
         Job storage job = _jobs[_jobId];
-        job.client = msg.sender;
+        job.client = _client;
         job.fee = _request.fee;
         job.modelId = _request.modelId;
         job.createdAt = uint48(block.timestamp);
@@ -463,8 +507,8 @@ contract JobMarket is IJobMarket, EIP712, ReentrancyGuardTransient {
         job.layerCount = _layerCount;
         job.replicas = _request.replicas;
         job.status = JobStatus.Open;
-        emit JobCreated(_jobId, msg.sender, _request.modelId, _request);
-        TOKEN.safeTransferFrom(msg.sender, address(this), _request.fee);
+        emit JobCreated(_jobId, _client, _request.modelId, _request);
+        TOKEN.safeTransferFrom(_client, address(this), _request.fee);
     }
 
     /// @dev Verifies and stores every replica, checks operator disjointness, starts the challenge window.

@@ -117,6 +117,19 @@ contract Gas_Test is DePinFixture {
         assertLe(used, 150_000);
     }
 
+    function test_gas_createJobFor() public {
+        (address voucherClient, uint256 key) = makeAddrAndKey("gas-voucher-client");
+        _mint(voucherClient, 10 * FEE);
+        vm.prank(voucherClient);
+        token.approve(address(market), type(uint256).max);
+        IJobMarket.JobRequest memory req = _request(2);
+        req.salt = bytes32(uint256(3));
+        bytes memory sig = _signDigest(key, market.jobVoucherDigest(req));
+        market.createJobFor(voucherClient, req, sig);
+        uint256 used = _report("JobMarket.createJobFor (client's voucher)");
+        assertLe(used, 160_000);
+    }
+
     function test_gas_submitResult_2x3() public {
         _call(SUBMIT_CALL.code);
         uint256 used = _report("JobMarket.submitResult (2 replicas x 3 stages)");

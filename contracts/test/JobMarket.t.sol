@@ -1022,15 +1022,7 @@ contract JobMarket_Eip712_Test is JobMarket_Init {
             "StageReceipt(bytes32 jobId,uint8 replica,uint8 stage,uint16 firstLayer,uint16 lastLayer,bytes32 inputRoot,bytes32 traceRoot,bytes32 outputRoot)"
         );
         assertEq(market.STAGE_RECEIPT_TYPEHASH(), typeHash);
-        bytes32 domain = keccak256(
-            abi.encode(
-                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
-                keccak256("DePinLedger"),
-                keccak256("1"),
-                block.chainid,
-                address(market)
-            )
-        );
+        bytes32 domain = _domainSeparator();
         bytes32 structHash = keccak256(
             abi.encode(
                 typeHash,
@@ -1050,5 +1042,41 @@ contract JobMarket_Eip712_Test is JobMarket_Init {
         assertEq(version, "1");
         assertEq(chainId, block.chainid);
         assertEq(verifying, address(market));
+    }
+
+    /// @dev The digest a client signs for createJobFor: every JobRequest field, in order, same domain.
+    function testFuzz_jobVoucherDigest_matchesSpec_succeeds(IJobMarket.JobRequest memory _req) public view {
+        bytes32 typeHash = keccak256(
+            "JobVoucher(bytes32 modelId,bytes32 promptHash,uint32 maxTokens,uint32 temperature,uint32 topP,uint64 seed,uint8 replicas,uint96 fee,uint64 deadline,bytes32 salt)"
+        );
+        assertEq(market.JOB_VOUCHER_TYPEHASH(), typeHash);
+        bytes32 structHash = keccak256(
+            abi.encode(
+                typeHash,
+                _req.modelId,
+                _req.promptHash,
+                _req.maxTokens,
+                _req.temperature,
+                _req.topP,
+                _req.seed,
+                _req.replicas,
+                _req.fee,
+                _req.deadline,
+                _req.salt
+            )
+        );
+        assertEq(market.jobVoucherDigest(_req), keccak256(abi.encodePacked("\x19\x01", _domainSeparator(), structHash)));
+    }
+
+    function _domainSeparator() internal view returns (bytes32 domain_) {
+        domain_ = keccak256(
+            abi.encode(
+                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256("DePinLedger"),
+                keccak256("1"),
+                block.chainid,
+                address(market)
+            )
+        );
     }
 }

@@ -14,7 +14,9 @@ import {IStakeManager} from "./IStakeManager.sol";
 /// @dev Stage receipts are EIP-712 typed data in the domain {name: "DePinLedger", version: "1", chainId,
 ///      verifyingContract: this JobMarket}, of type
 ///      `StageReceipt(bytes32 jobId,uint8 replica,uint8 stage,uint16 firstLayer,uint16 lastLayer,bytes32 inputRoot,bytes32 traceRoot,bytes32 outputRoot)`,
-///      signed by the node key (the node id in StakeManager).
+///      signed by the node key (the node id in StakeManager). A client's job voucher ({createJobFor}) is typed data in
+///      the same domain, of type
+///      `JobVoucher(bytes32 modelId,bytes32 promptHash,uint32 maxTokens,uint32 temperature,uint32 topP,uint64 seed,uint8 replicas,uint96 fee,uint64 deadline,bytes32 salt)`.
 interface IJobMarket {
     /// @notice Life cycle of a job: Open (escrowed, awaiting a result) -> Submitted (in the challenge window) ->
     ///         Finalized (operators paid) or Refunded (client repaid). Open -> Refunded after the deadline.
@@ -116,6 +118,8 @@ interface IJobMarket {
 
     /// @notice A client escrowed `request.fee` for a job.
     event JobCreated(bytes32 indexed jobId, address indexed client, bytes32 indexed modelId, JobRequest request);
+    /// @notice `relayer` created job `jobId` for `client` with the client's signed voucher (the client paid).
+    event JobVoucherRedeemed(bytes32 indexed jobId, address indexed client, address indexed relayer);
     /// @notice A replica's result was accepted; `stages` are the verified receipts (re-supply them later).
     event ResultSubmitted(
         bytes32 indexed jobId,
@@ -167,6 +171,8 @@ interface IJobMarket {
     error JobMarket_InvalidDeadline(uint64 deadline, uint256 earliest, uint256 latest);
     /// @notice The same client already created a job with the same request (change the salt).
     error JobMarket_JobExists(bytes32 jobId);
+    /// @notice The voucher signature is malformed, malleable, or not the client's over this request.
+    error JobMarket_InvalidVoucher(address client);
     /// @notice The job is not open for results.
     error JobMarket_JobNotOpen(bytes32 jobId, JobStatus status);
     /// @notice The job's deadline has passed.
@@ -223,6 +229,21 @@ interface IJobMarket {
     /// @param _request The job.
     /// @return jobId_ keccak256(abi.encode(msg.sender, _request)).
     function createJob(JobRequest calldata _request) external returns (bytes32 jobId_);
+
+    /// @notice Creates a job for `_client`, who signed the request as an EIP-712 `JobVoucher` (every JobRequest field,
+    ///         same domain as stage receipts); anyone (e.g. the gateway) may send it. The fee is pulled from the
+    ///         client (its allowance to this contract) and the job is the client's, exactly as if the client had
+    ///         called {createJob}: same job id, so a voucher is redeemed at most once and not after the client
+    ///         created the same job itself.
+    /// @dev Emits {JobVoucherRedeemed} and {JobCreated}. Reverts as {createJob} does, and with
+    ///      {JobMarket_InvalidVoucher}.
+    /// @param _client The paying client, signer of the voucher.
+    /// @param _request The job.
+    /// @param _signature 65 bytes (r, s, v) over {jobVoucherDigest}(_request), low s.
+    /// @return jobId_ keccak256(abi.encode(_client, _request)).
+    function createJobFor(address _client, JobRequest calldata _request, bytes calldata _signature)
+        external
+        returns (bytes32 jobId_);
 
     /// @notice Submits the results of every replica at once, each with the EIP-712 receipts of its stages. Anyone
     ///         may submit: the node signatures make it valid. Stages must cover layers 0..layerCount-1
@@ -358,6 +379,11 @@ interface IJobMarket {
     /// @param _request Job request.
     /// @return jobId_ keccak256(abi.encode(_client, _request)).
     function computeJobId(address _client, JobRequest calldata _request) external pure returns (bytes32 jobId_);
+
+    /// @notice EIP-712 digest a client signs for a job voucher ({createJobFor}).
+    /// @param _request Job request.
+    /// @return digest_ Typed-data hash.
+    function jobVoucherDigest(JobRequest calldata _request) external view returns (bytes32 digest_);
 
     /// @notice EIP-712 digest a node signs for a stage receipt.
     /// @param _receipt Receipt.

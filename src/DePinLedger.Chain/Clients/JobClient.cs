@@ -35,27 +35,27 @@ public sealed class JobClient(TransactionSender sender, DeploymentFile deploymen
         BigInteger allowance = await chain.QueryAsync<AllowanceFunction, BigInteger>(deployment.Token, new AllowanceFunction { Owner = Client, Spender = deployment.JobMarket }, cancellation);
         if (allowance < request.Fee)
             await sender.SendAsync(deployment.Token, new ApproveFunction { Spender = deployment.JobMarket, Value = request.Fee }, "approve the job fee", progress, cancellation);
-        SentTransaction sent = await sender.SendAsync(deployment.JobMarket, new CreateJobFunction
-        {
-            Request = new JobRequest
-            {
-                ModelId = request.ModelId.ToArray(),
-                PromptHash = request.PromptHash.ToArray(),
-                MaxTokens = request.MaxTokens,
-                Temperature = request.Temperature,
-                TopP = request.TopP,
-                Seed = request.Seed,
-                Replicas = request.Replicas,
-                Fee = request.Fee,
-                Deadline = request.Deadline,
-                Salt = request.Salt.ToArray(),
-            },
-        }, "create and pay the job", progress, cancellation);
+        SentTransaction sent = await sender.SendAsync(deployment.JobMarket, new CreateJobFunction { Request = ChainRequest(request) }, "create and pay the job", progress, cancellation);
         Bytes32 jobId = request.JobId(Client);
         JobCreatedEvent created = sent.Receipt.DecodeAllEvents<JobCreatedEvent>().Single().Event;
         if (new Bytes32(created.JobId) != jobId) throw new InvalidDataException($"JobMarket created job {new Bytes32(created.JobId)}, not the expected {jobId}");
         return (jobId, sent.Hash);
     }
+
+    /// <summary>The request as JobMarket's ABI struct (createJob, createJobFor, jobVoucherDigest).</summary>
+    public static JobRequest ChainRequest(ProtocolRequest request) => new()
+    {
+        ModelId = request.ModelId.ToArray(),
+        PromptHash = request.PromptHash.ToArray(),
+        MaxTokens = request.MaxTokens,
+        Temperature = request.Temperature,
+        TopP = request.TopP,
+        Seed = request.Seed,
+        Replicas = request.Replicas,
+        Fee = request.Fee,
+        Deadline = request.Deadline,
+        Salt = request.Salt.ToArray(),
+    };
 
     /// <summary>The job's on-chain state; null when JobMarket has no such job.</summary>
     public async Task<JobState?> StateAsync(Bytes32 jobId, CancellationToken cancellation)

@@ -713,6 +713,14 @@ public sealed partial class JobMarketInvalidTopPError : IErrorDTO
     public uint TopP { get; set; }
 }
 
+/// <summary>Custom error JobMarket_InvalidVoucher(address).</summary>
+[Error("JobMarket_InvalidVoucher")]
+public sealed partial class JobMarketInvalidVoucherError : IErrorDTO
+{
+    [Parameter("address", "client", 1)]
+    public string Client { get; set; } = "";
+}
+
 /// <summary>Custom error JobMarket_JobExists(bytes32).</summary>
 [Error("JobMarket_JobExists")]
 public sealed partial class JobMarketJobExistsError : IErrorDTO

@@ -9,6 +9,13 @@ using Nethereum.Contracts;
 
 namespace DePinLedger.Chain.Contracts.Jobs;
 
+/// <summary>JobMarket.JOB_VOUCHER_TYPEHASH() (view).</summary>
+[Function("JOB_VOUCHER_TYPEHASH", "bytes32")]
+public sealed class JobVoucherTypehashFunction : FunctionMessage, IAbiFunction
+{
+    public string AbiSignature => "JOB_VOUCHER_TYPEHASH()";
+}
+
 /// <summary>JobMarket.MAX_REPLICAS() (view).</summary>
 [Function("MAX_REPLICAS", "uint8")]
 public sealed class MaxReplicasFunction : FunctionMessage, IAbiFunction
@@ -85,6 +92,22 @@ public sealed class CreateJobFunction : FunctionMessage, IAbiFunction
 
     [Parameter("tuple", "_request", 1)]
     public JobRequest Request { get; set; } = new();
+}
+
+/// <summary>JobMarket.createJobFor(address,(bytes32,bytes32,uint32,uint32,uint32,uint64,uint8,uint96,uint64,bytes32),bytes) (transaction).</summary>
+[Function("createJobFor", "bytes32")]
+public sealed class CreateJobForFunction : FunctionMessage, IAbiFunction
+{
+    public string AbiSignature => "createJobFor(address,(bytes32,bytes32,uint32,uint32,uint32,uint64,uint8,uint96,uint64,bytes32),bytes)";
+
+    [Parameter("address", "_client", 1)]
+    public string Client { get; set; } = "";
+
+    [Parameter("tuple", "_request", 2)]
+    public JobRequest Request { get; set; } = new();
+
+    [Parameter("bytes", "_signature", 3)]
+    public byte[] Signature { get; set; } = [];
 }
 
 /// <summary>JobMarket.creditOf(address) (view).</summary>
@@ -207,6 +230,16 @@ public sealed class HashStagesFunction : FunctionMessage, IAbiFunction
 
     [Parameter("tuple[]", "_stages", 1)]
     public List<StageRecord> Stages { get; set; } = [];
+}
+
+/// <summary>JobMarket.jobVoucherDigest((bytes32,bytes32,uint32,uint32,uint32,uint64,uint8,uint96,uint64,bytes32)) (view).</summary>
+[Function("jobVoucherDigest", "bytes32")]
+public sealed class JobVoucherDigestFunction : FunctionMessage, IAbiFunction
+{
+    public string AbiSignature => "jobVoucherDigest((bytes32,bytes32,uint32,uint32,uint32,uint64,uint8,uint96,uint64,bytes32))";
+
+    [Parameter("tuple", "_request", 1)]
+    public JobRequest Request { get; set; } = new();
 }
 
 /// <summary>JobMarket.markReplicaWrong(bytes32,uint8) (transaction).</summary>
@@ -493,6 +526,28 @@ public sealed class JobUnfrozenEvent : IEventDTO
     {
         JobId = AbiWord.Bytes(AbiWord.Topic(topics[1])),
         FreezeCount = AbiWord.UInt16(AbiWord.At(data, 0)),
+    };
+}
+
+/// <summary>JobMarket event JobVoucherRedeemed(bytes32,address,address).</summary>
+[Event("JobVoucherRedeemed")]
+public sealed class JobVoucherRedeemedEvent : IEventDTO
+{
+    [Parameter("bytes32", "jobId", 1, true)]
+    public byte[] JobId { get; set; } = [];
+
+    [Parameter("address", "client", 2, true)]
+    public string Client { get; set; } = "";
+
+    [Parameter("address", "relayer", 3, true)]
+    public string Relayer { get; set; } = "";
+
+    /// <summary>Decodes this event's log without reflection (every parameter is a static type).</summary>
+    public static JobVoucherRedeemedEvent DecodeLog(IReadOnlyList<string> topics, byte[] data) => new()
+    {
+        JobId = AbiWord.Bytes(AbiWord.Topic(topics[1])),
+        Client = AbiWord.Address(AbiWord.Topic(topics[2])),
+        Relayer = AbiWord.Address(AbiWord.Topic(topics[3])),
     };
 }
 

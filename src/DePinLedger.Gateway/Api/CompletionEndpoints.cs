@@ -12,9 +12,11 @@ namespace DePinLedger.Gateway.Api;
 
 /// <summary>
 /// OpenAI-style <c>POST /v1/completions</c> for clients that already speak that API. Payment is a job created and paid
-/// on-chain, referenced by <c>job_id</c>; the sampling fields, when given, must equal the paid job's (the job commits to
-/// them), and the prompt must hash to its prompt hash. <c>stream: true</c> answers with OpenAI's server-sent chunks
-/// ending in <c>data: [DONE]</c>; otherwise the response is one completion object once the result is on-chain.
+/// on-chain, referenced by <c>job_id</c>, or a <c>voucher</c> the client signed (EIP-712 <c>JobVoucher</c>) that the
+/// coordinator redeems on-chain, charging the client (<see cref="VoucherRedeemer"/>); the sampling fields, when given,
+/// must equal the paid job's (the job commits to them), and the prompt must hash to its prompt hash. <c>stream: true</c>
+/// answers with OpenAI's server-sent chunks ending in <c>data: [DONE]</c>; otherwise the response is one completion object
+/// once the result is on-chain.
 /// </summary>
 public static class CompletionEndpoints
 {
@@ -26,54 +28,77 @@ public static class CompletionEndpoints
         [property: JsonPropertyName("top_p")] decimal? TopP,
         [property: JsonPropertyName("seed")] ulong? Seed,
         [property: JsonPropertyName("stream")] bool? Stream,
-        [property: JsonPropertyName("job_id")] string? JobId);
+        [property: JsonPropertyName("job_id")] string? JobId,
+        [property: JsonPropertyName("voucher")] VoucherBody? Voucher = null);
 
     public static IEndpointRouteBuilder MapCompletions(this IEndpointRouteBuilder app)
     {
         app.MapPost("/v1/completions", CompleteAsync)
             .RequireRateLimiting(JobEndpoints.RateLimitPolicy)
             .WithTags("openai")
-            .WithSummary("OpenAI-style completion of a job paid on-chain (job_id); stream or wait for the on-chain result")
+            .WithSummary("OpenAI-style completion of a job paid on-chain (job_id) or by the client's signed voucher; stream or wait for the on-chain result")
             .Accepts<CompletionRequest>("application/json")
             .Produces(StatusCodes.Status200OK, contentType: "application/json")
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
             .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status402PaymentRequired)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .ProducesProblem(StatusCodes.Status502BadGateway);
         return app;
     }
 
-    private static async Task CompleteAsync(HttpContext context, JobCoordinator coordinator, OnChainJobReader chainJobs, Hosting.CoordinatorOptions options)
+    private static async Task CompleteAsync(HttpContext context, JobCoordinator coordinator, OnChainJobReader chainJobs, VoucherRedeemer vouchers, Hosting.CoordinatorOptions options)
     {
         CancellationToken cancellation = context.RequestAborted;
         (CompletionRequest? body, IResult? problem) = await JobEndpoints.ReadJsonAsync<CompletionRequest>(context.Request, cancellation);
         if (problem is null && body is not null)
         {
-            problem = JobEndpoints.ParseJobId(body.JobId, out Bytes32 jobId)
-                ?? JobEndpoints.CheckPrompt(body.Prompt, options)
-                ?? await CheckSamplingAsync(body, jobId, coordinator, chainJobs, cancellation);
-            if (problem is null)
+            try
             {
-                try
+                Bytes32 jobId;
+                (jobId, problem) = body.Voucher is null
+                    ? await PaidJobAsync(body, coordinator, chainJobs, options, cancellation)
+                    : await VoucherJobAsync(body, body.Voucher, coordinator, vouchers, options, cancellation);
+                if (problem is null)
                 {
                     CoordinatedJob job = await coordinator.AcceptAsync(jobId, body.Prompt!, cancellation);
                     if (body.Stream == true) await StreamAsync(context, job);
                     else await RespondAsync(context, job);
                     return;
                 }
-                catch (JobRefusedException e)
-                {
-                    problem = JobEndpoints.Problem(e.Status, e.Title, e.Message);
-                }
-                catch (Exception e) when (JobEndpoints.IsChainFailure(e))
-                {
-                    problem = JobEndpoints.ChainProblem(e);
-                }
+            }
+            catch (JobRefusedException e)
+            {
+                problem = JobEndpoints.Problem(e.Status, e.Title, e.Message);
+            }
+            catch (Exception e) when (JobEndpoints.IsChainFailure(e))
+            {
+                problem = JobEndpoints.ChainProblem(e);
             }
         }
         await problem!.ExecuteAsync(context);
+    }
+
+    /// <summary>A job created and paid on-chain, named by job_id.</summary>
+    private static async Task<(Bytes32, IResult?)> PaidJobAsync(CompletionRequest body, JobCoordinator coordinator, OnChainJobReader chainJobs, Hosting.CoordinatorOptions options,
+        CancellationToken cancellation)
+    {
+        IResult? problem = JobEndpoints.ParseJobId(body.JobId, out Bytes32 jobId) ?? JobEndpoints.CheckPrompt(body.Prompt, options);
+        return (jobId, problem ?? await CheckSamplingAsync(body, jobId, coordinator, chainJobs, cancellation));
+    }
+
+    /// <summary>A job the client's voucher pays for: created on-chain here, once every off-chain check passed.</summary>
+    private static async Task<(Bytes32, IResult?)> VoucherJobAsync(CompletionRequest body, VoucherBody voucher, JobCoordinator coordinator, VoucherRedeemer vouchers,
+        Hosting.CoordinatorOptions options, CancellationToken cancellation)
+    {
+        if (body.JobId is not null)
+            return (default, JobEndpoints.Problem(StatusCodes.Status400BadRequest, "Two payments", "give job_id (a job paid on-chain) or voucher, not both"));
+        if (JobEndpoints.CheckPrompt(body.Prompt, options) is { } promptProblem) return (default, promptProblem);
+        return await vouchers.RedeemAsync(voucher, body.Prompt!, request => Mismatch(body, request, coordinator), cancellation);
     }
 
     /// <summary>Fields the client sets must be the paid job's: the job id commits to them, a different value is a mistake.</summary>
@@ -89,8 +114,12 @@ public static class CompletionEndpoints
         {
             return JobEndpoints.ChainProblem(e);
         }
-        if (job is null) return null; // AcceptAsync answers 404
-        JobRequest paid = job.Request;
+        return job is null ? null : Mismatch(body, job.Request, coordinator); // an unknown job: AcceptAsync answers 404
+    }
+
+    /// <summary>The 422 when a sampling field of the body differs from the paid request's, else null.</summary>
+    private static IResult? Mismatch(CompletionRequest body, JobRequest paid, JobCoordinator coordinator)
+    {
         string? mismatch =
             body.Model is { } model && !string.Equals(model, coordinator.ModelId.ToString(), StringComparison.OrdinalIgnoreCase) && !string.Equals(model, coordinator.ModelName, StringComparison.Ordinal)
                 ? $"model '{model}' is not the served model {coordinator.ModelId}"

@@ -5,6 +5,7 @@ using DePinLedger.Chain.Transactions;
 using DePinLedger.Gateway.Api;
 using DePinLedger.Data;
 using DePinLedger.Gateway.Jobs;
+using DePinLedger.Gateway.Telemetry;
 using DePinLedger.Indexer.Hosting;
 using DePinLedger.Scheduler;
 using DePinLedger.Scheduler.Reputation;
@@ -79,6 +80,8 @@ public static class CoordinatorHost
         services.AddSingleton(chain);
         services.AddSingleton<DisputeWatcher>();
         services.AddSingleton<FinalizationSchedule>();
+        services.AddGatewayMetrics();
+        services.AddSingleton<VoucherRedeemer>();
         services.AddSingleton<JobCoordinator>();
         services.AddHostedService(provider => provider.GetRequiredService<JobCoordinator>());
         if (options.Database is { } database)
@@ -117,6 +120,7 @@ public static class CoordinatorHost
         app.MapOpenApi();
         app.MapScalarApiReference();
         app.MapHealthChecks("/health");
+        app.UseGatewayMetricsEndpoint();
         app.MapJobs();
         app.MapCompletions();
         if (options.Database is not null)

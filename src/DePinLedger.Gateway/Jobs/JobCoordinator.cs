@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Threading.Channels;
 using DePinLedger.Chain.Errors;
 using DePinLedger.Gateway.Hosting;
+using DePinLedger.Gateway.Telemetry;
 using DePinLedger.Inference.Commitments;
 using DePinLedger.Inference.Engine;
 using DePinLedger.Inference.Model;
@@ -30,7 +31,7 @@ public sealed class JobRefusedException(int status, string title, string detail)
 /// </summary>
 public sealed class JobCoordinator(
     IntegerModel model, CoordinatorOptions options, OnChainJobReader chainJobs, ResultSubmitter submitter, ChainIdentity chain, IRoutePlanner planner,
-    DisputeWatcher disputes, FinalizationSchedule finalization, ILogger<JobCoordinator> logger)
+    DisputeWatcher disputes, FinalizationSchedule finalization, GatewayMetrics metrics, ILogger<JobCoordinator> logger)
     : BackgroundService
 {
     private readonly ConcurrentDictionary<Bytes32, CoordinatedJob> _jobs = new();
@@ -56,22 +57,33 @@ public sealed class JobCoordinator(
             throw new JobRefusedException(StatusCodes.Status409Conflict, "Job not open", $"job {jobId} is {job.Status.ToString().ToLowerInvariant()}, not open");
         if (job.Deadline <= DateTimeOffset.UtcNow)
             throw new JobRefusedException(StatusCodes.Status409Conflict, "Job expired", $"job {jobId} passed its deadline {job.Deadline:u}");
-        if (job.Request.ModelId != _modelId)
-            throw new JobRefusedException(StatusCodes.Status422UnprocessableEntity, "Other model", $"job {jobId} is for model {job.Request.ModelId}; this coordinator serves {_modelId}");
-        int[] prompt = model.Tokenizer.Encode(promptText, bos: true, eos: false);
-        Bytes32 promptHash = JobConventions.PromptHash(prompt);
-        if (promptHash != job.Request.PromptHash)
-            throw new JobRefusedException(StatusCodes.Status422UnprocessableEntity, "Prompt mismatch",
-                $"the prompt's tokens hash to {promptHash}, but job {jobId} committed to {job.Request.PromptHash}");
-        if (prompt.Length >= model.Config.SeqLen)
-            throw new JobRefusedException(StatusCodes.Status422UnprocessableEntity, "Prompt too long", $"the prompt has {prompt.Length} tokens; the context holds {model.Config.SeqLen}");
+        int[] prompt = CheckRequest(jobId, job.Request, promptText);
         JobRoutes routes = await planner.PlanAsync(job, prompt.Length, cancellation);
 
         var accepted = new CoordinatedJob(job, promptText, prompt, routes);
         ForgetOldestFinished();
         if (!_jobs.TryAdd(jobId, accepted)) throw new JobRefusedException(StatusCodes.Status409Conflict, "Job already accepted", $"job {jobId} was already posted to this coordinator");
+        metrics.Queued(); // before the runner can start it
         await _queue.Writer.WriteAsync(accepted, cancellation);
         return accepted;
+    }
+
+    /// <summary>
+    /// Checks a request against what this coordinator serves: its model, and the prompt's tokens against the prompt hash
+    /// (422 otherwise). Returns the prompt's tokens. Voucher-paid requests are checked here before the job is created.
+    /// </summary>
+    public int[] CheckRequest(Bytes32 jobId, JobRequest request, string promptText)
+    {
+        if (request.ModelId != _modelId)
+            throw new JobRefusedException(StatusCodes.Status422UnprocessableEntity, "Other model", $"job {jobId} is for model {request.ModelId}; this coordinator serves {_modelId}");
+        int[] prompt = model.Tokenizer.Encode(promptText, bos: true, eos: false);
+        Bytes32 promptHash = JobConventions.PromptHash(prompt);
+        if (promptHash != request.PromptHash)
+            throw new JobRefusedException(StatusCodes.Status422UnprocessableEntity, "Prompt mismatch",
+                $"the prompt's tokens hash to {promptHash}, but job {jobId} committed to {request.PromptHash}");
+        if (prompt.Length >= model.Config.SeqLen)
+            throw new JobRefusedException(StatusCodes.Status422UnprocessableEntity, "Prompt too long", $"the prompt has {prompt.Length} tokens; the context holds {model.Config.SeqLen}");
+        return prompt;
     }
 
     /// <summary>Keeps memory bounded: beyond the retention limit, the oldest finished jobs are dropped (their results are on-chain).</summary>
@@ -116,13 +128,17 @@ public sealed class JobCoordinator(
     private async Task RunAsync(CoordinatedJob job, CancellationToken cancellation)
     {
         job.Start();
+        metrics.Started();
         JobRequest request = job.OnChain.Request;
         var sampling = new SamplingParams(JobConventions.TemperatureMilli(request), JobConventions.TopPMilli(request), new Hash32(JobConventions.Seed(request).Span));
         var pipelineJob = new PipelineJob(new Hash32(job.Id.Span), 0, job.Prompt, (int)Math.Min(request.MaxTokens, int.MaxValue), sampling, chain.ChainId, chain.JobMarket);
         int previous = job.Prompt[^1]; // a piece's leading space is kept after any token but BOS
+        bool first = true;
         void OnToken(int token)
         {
             job.AddToken(token, token is Tokenizer.Bos or Tokenizer.Eos ? "" : model.Tokenizer.Decode(previous, token));
+            metrics.TokenServed(job, first);
+            first = false;
             previous = token;
         }
         try
@@ -135,7 +151,11 @@ public sealed class JobCoordinator(
             job.Submitted(transaction);
             finalization.AfterWindow();
             GatewayLog.JobSubmitted(logger, job.Id.ToString(), results[0].OutputTokens.Count, transaction);
-            if (await disputes.CheckAsync(job, cancellation) is { } dispute) job.Disputed(dispute);
+            if (await disputes.CheckAsync(job, cancellation) is { } dispute)
+            {
+                job.Disputed(dispute);
+                metrics.Disputed(dispute);
+            }
         }
         catch (Exception e) when (e is PipelineException or ChainException or ArgumentException or Grpc.Core.RpcException or HttpRequestException or InvalidDataException)
         {
@@ -149,6 +169,7 @@ public sealed class JobCoordinator(
         finally
         {
             job.Settle();
+            metrics.Settled();
         }
     }
 

@@ -24,8 +24,10 @@ public sealed record JobRequest(
     public const uint Q16One = 1 << 16;
 
     /// <summary>The id JobMarket gives this request from <paramref name="client"/> (its <c>computeJobId</c>).</summary>
-    public Bytes32 JobId(string client) => new AbiWords()
-        .Address(client)
+    public Bytes32 JobId(string client) => AppendTo(new AbiWords().Address(client)).Keccak();
+
+    /// <summary>Appends <c>abi.encode(request)</c> (every field a static word, in order): the job id's and the voucher's encoding.</summary>
+    public AbiWords AppendTo(AbiWords words) => words
         .Bytes32(ModelId)
         .Bytes32(PromptHash)
         .Uint(MaxTokens)
@@ -35,6 +37,5 @@ public sealed record JobRequest(
         .Uint(Replicas)
         .Uint(Fee)
         .Uint(Deadline)
-        .Bytes32(Salt)
-        .Keccak();
+        .Bytes32(Salt);
 }

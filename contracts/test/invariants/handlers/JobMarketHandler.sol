@@ -20,6 +20,8 @@ contract JobMarketHandler is DePinFixture {
     NodeKey[] internal pipeOne;
     NodeKey[] internal pipeTwo;
     address[] internal clients;
+    address internal voucherClient;
+    uint256 internal voucherKey;
     address[] internal accounts;
     bytes32[] internal jobs;
     mapping(bytes32 jobId => bytes records) internal encodedRecords;
@@ -55,6 +57,8 @@ contract JobMarketHandler is DePinFixture {
             clients.push(c);
             accounts.push(c);
         }
+        (voucherClient, voucherKey) = makeAddrAndKey("inv-voucher-client");
+        accounts.push(voucherClient);
         accounts.push(treasury);
     }
 
@@ -85,6 +89,21 @@ contract JobMarketHandler is DePinFixture {
         jobs.push(jobId);
         ghostDeposited += req.fee;
         ++calls["createJob"];
+    }
+
+    /// @dev A client that signs a voucher; the handler redeems it (as the gateway does) and the client pays.
+    function createJobFor(uint96 _fee, bool _verified, uint256 _ahead) external {
+        IJobMarket.JobRequest memory req = _request(_verified ? 2 : 1);
+        req.fee = uint96(bound(_fee, 1, 1_000_000e18));
+        req.deadline = uint64(block.timestamp + bound(_ahead, 1, market.maxJobDuration()));
+        req.salt = bytes32(jobs.length);
+        _mint(voucherClient, req.fee);
+        vm.prank(voucherClient);
+        token.approve(address(market), req.fee);
+        bytes32 jobId = market.createJobFor(voucherClient, req, _signDigest(voucherKey, market.jobVoucherDigest(req)));
+        jobs.push(jobId);
+        ghostDeposited += req.fee;
+        ++calls["createJobFor"];
     }
 
     function submitResult(uint256 _job, bool _agree, uint32 _tokens) external {
