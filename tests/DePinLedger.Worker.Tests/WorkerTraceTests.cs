@@ -38,6 +38,37 @@ public sealed class WorkerTraceTests(PipelineFixture fixture)
     }
 
     [Fact]
+    public async Task AStageItsWorkerCannotServe_IsLeftOut_TheOthersOpen_AndAbsenceProofsAreTheEngines()
+    {
+        var sampling = new SamplingParams(700, 900, SamplingParams.SeedFrom(5));
+        PipelineJob job = PipelineFixture.Job(fixture.Prompt, 6, sampling, 89);
+        PipelineResult result = await new PipelineRunner().RunAsync(fixture.Route(), job);
+        int layers = fixture.Model.Config.Layers, positions = result.LeafCount / (layers + 2);
+        var layout = new StageLayout(layers, [.. result.Receipts.Select(r => new StageSpan(r.Receipt.FirstLayer, r.Receipt.LastLayer))]);
+        Uri[] workers = [.. result.Receipts.Select(r => r.Endpoint)];
+        workers[1] = workers[0]; // stage 0's worker never ran stage 1: NotFound
+
+        WorkerTrace trace = await WorkerTrace.LoadAvailableAsync(new Bytes32(job.JobId.AsSpan()), 0, layout, positions, workers, default);
+
+        Assert.False(trace.Complete);
+        Assert.Equal([0, 2], trace.AvailableStages);
+        Assert.Contains("stage 1", Assert.Single(trace.MissingReasons));
+        Assert.Throws<InvalidOperationException>(() => trace.Fields(new TracePoint(0, 3)));
+        Assert.Throws<InvalidOperationException>(() => trace.StageRoot(1));
+        Assert.Equal(result.Leaves[new TracePoint(1, 6).Index(layers)], trace.Fields(new TracePoint(1, 6)).Leaf(new TracePoint(1, 6)));
+        // Past the end of the trace, inside the padded tree and beyond it: the same proofs the engine's trace gives.
+        using EngineTrace engine = EngineTrace.Run(new ReplicaRun(fixture.Model, fixture.Prompt, 6, sampling, layout));
+        foreach (int stage in (int[])[0, 2])
+            foreach (int position in (int[])[positions, 300])
+            {
+                (IReadOnlyList<Hash32> fields, IReadOnlyList<Hash32> proof) = trace.Absence(stage, position);
+                (IReadOnlyList<Hash32> expectedFields, IReadOnlyList<Hash32> expectedProof) = engine.Absence(stage, position);
+                Assert.Equal(expectedFields, fields);
+                Assert.Equal(expectedProof, proof);
+            }
+    }
+
+    [Fact]
     public async Task AStageAskedForAJobItNeverRan_IsAClearFailure()
     {
         var layout = new StageLayout(fixture.Model.Config.Layers, [new StageSpan(0, 1), new StageSpan(2, 3), new StageSpan(4, 4)]);

@@ -32,6 +32,49 @@ public sealed partial class DisputeClient
     }
 
     /// <summary>
+    /// The challenger's side of the interactive game when the defender's trace is not wholly at hand (some of its
+    /// workers are gone, or cannot open what they signed): opens against <paramref name="defenderReplica"/>, reveals a
+    /// position on each of the challenger's turns (<paramref name="firstPosition"/> first, a position where the
+    /// replicas' committed leaves differ), answers for the defender stages in <paramref name="answerable"/> (honest
+    /// nodes whose retained trace it holds, so that only the stages nobody can answer for time out), checks every
+    /// <paramref name="poll"/> while the defender is on turn, and resolves by timeout once its clock has run out by the
+    /// chain's time. Should the defender's whole part be answered, it finishes the bisection, proves the step and resolves.
+    /// </summary>
+    public async Task<ChallengeResult> ChallengeByBisectionAsync(DisputeCase job, byte defenderReplica, IReadOnlyCollection<int> answerable, int firstPosition, EngineTrace agreed,
+        ModelOpenings openings, TimeSpan poll, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(answerable);
+        ArgumentNullException.ThrowIfNull(job);
+        (ReplicaSide defender, ReplicaSide challenger) = defenderReplica == job.First.Replica ? (job.First, job.Second) : (job.Second, job.First);
+        if (defender.Replica != defenderReplica) throw new ArgumentException($"job {job.JobId} has no replica {defenderReplica} in this case", nameof(defenderReplica));
+        challenger.CheckTrace();
+        var moves = new List<DisputeMove>();
+        (BigInteger id, DisputeMove open) = await OpenAsync(job.JobId, defender, challenger, cancellation);
+        moves.Add(open);
+        TracePoint? step = null;
+        while (true)
+        {
+            Game.DisputeInfo info = await GetAsync(id, cancellation);
+            var phase = (DisputePhase)info.Phase;
+            if (phase is DisputePhase.Resolved) return new ChallengeResult(id, defender.Replica, (DisputeOutcome)info.Outcome, (DisputeReason)info.Reason, step, moves);
+            if (phase is DisputePhase.Bisect && info.OnTurn == ChallengerSide)
+                moves.Add(await RevealPositionAsync(id, info.HiSet ? NextPosition(info) : firstPosition, challenger, cancellation));
+            else if (answerable.Count > 0 && await AnswerIfOnTurnAsync(id, defender, answerable, cancellation) is { } answered) moves.Add(answered);
+            else if (phase is DisputePhase.Bisected)
+            {
+                (Game.StepClaims claims, TracePoint at) = await FinishBisectionAsync(id, challenger, moves, cancellation);
+                step = at;
+                moves.Add(await StepAsync(id, at, claims, job, agreed, openings, cancellation));
+            }
+            else if (await ResolveIfTimedOutAsync(id, defender.Stages, challenger.Stages, cancellation) is { } resolved) moves.Add(resolved);
+            else await Task.Delay(poll, cancellation);
+        }
+    }
+
+    /// <summary>The game's Side.Challenger (onTurn values: 0 defender, 1 challenger).</summary>
+    private const byte ChallengerSide = 1;
+
+    /// <summary>
     /// Plays the bisection rounds from <paramref name="firstPosition"/> (a position where the traces differ) and
     /// ends it with finishBisection; returns the fixed step and its claims.
     /// </summary>
@@ -52,9 +95,21 @@ public sealed partial class DisputeClient
             if (phase == DisputePhase.Bisected) break;
             if (phase != DisputePhase.Bisect)
                 throw new InvalidOperationException($"dispute {disputeId} left the bisection in phase {phase} (outcome {(DisputeOutcome)info.Outcome}): the first position showed no disagreement");
-            long lo = info.LoSet ? info.Lo : -1;
-            position = (int)(lo + (info.Hi - lo) / 2);
+            position = NextPosition(info);
         }
+        return await FinishBisectionAsync(disputeId, challenger, moves, cancellation);
+    }
+
+    /// <summary>The position the game expects next: the middle of (lo, hi), lo = −1 while unset.</summary>
+    private static int NextPosition(Game.DisputeInfo info)
+    {
+        long lo = info.LoSet ? info.Lo : -1;
+        return (int)(lo + (info.Hi - lo) / 2);
+    }
+
+    /// <summary>Ends a bisected dispute with the challenger's fields at hi − 1 and hi; returns the fixed step and its claims.</summary>
+    private async Task<(Game.StepClaims Claims, TracePoint At)> FinishBisectionAsync(BigInteger disputeId, ReplicaSide challenger, List<DisputeMove> moves, CancellationToken cancellation)
+    {
         Game.DisputeInfo done = await GetAsync(disputeId, cancellation);
         int hi = (int)done.Hi;
         var finish = new Game.FinishBisectionFunction
@@ -102,12 +157,18 @@ public sealed partial class DisputeClient
     }
 
     /// <summary>The defender's move: every defender stage's leaves at the round's position (or proof that its trace has none there), in one call.</summary>
-    public async Task<DisputeMove> RevealPartsAsync(BigInteger disputeId, int position, ReplicaSide defender, List<byte[]> challengerFields, CancellationToken cancellation)
+    public Task<DisputeMove> RevealPartsAsync(BigInteger disputeId, int position, ReplicaSide defender, List<byte[]> challengerFields, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(defender);
+        return RevealPartsAsync(disputeId, position, defender, challengerFields, Enumerable.Range(0, defender.Trace.Layout.Stages.Count), cancellation);
+    }
+
+    /// <summary>The defender's move for some of its stages (the game completes the round once every stage has revealed).</summary>
+    private async Task<DisputeMove> RevealPartsAsync(BigInteger disputeId, int position, ReplicaSide defender, List<byte[]> challengerFields, IEnumerable<int> stages, CancellationToken cancellation)
+    {
         StageLayout layout = defender.Trace.Layout;
         var parts = new List<Game.PartReveal>();
-        for (int stage = 0; stage < layout.Stages.Count; stage++)
+        foreach (int stage in stages)
         {
             if (position >= defender.Trace.Positions)
             {
@@ -141,11 +202,19 @@ public sealed partial class DisputeClient
     /// logged by PositionRevealed). Returns null when there is nothing to answer (another phase, or the challenger's
     /// turn). Call it before the defender's clock runs out; anyone may make the move.
     /// </summary>
-    public async Task<DisputeMove?> AnswerIfOnTurnAsync(BigInteger disputeId, ReplicaSide defender, CancellationToken cancellation)
+    public Task<DisputeMove?> AnswerIfOnTurnAsync(BigInteger disputeId, ReplicaSide defender, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(defender);
+        return AnswerIfOnTurnAsync(disputeId, defender, [.. Enumerable.Range(0, defender.Trace.Layout.Stages.Count)], cancellation);
+    }
+
+    /// <summary>As <see cref="AnswerIfOnTurnAsync(BigInteger, ReplicaSide, CancellationToken)"/> for the stages of <paramref name="stages"/> not yet revealed this round; null when none is left.</summary>
+    private async Task<DisputeMove?> AnswerIfOnTurnAsync(BigInteger disputeId, ReplicaSide defender, IReadOnlyCollection<int> stages, CancellationToken cancellation)
+    {
         Game.DisputeInfo info = await GetAsync(disputeId, cancellation);
         if ((DisputePhase)info.Phase != DisputePhase.Bisect || info.OnTurn != 0 || info.Deadline == 0) return null;
+        int[] unrevealed = [.. stages.Where(stage => (info.PartsMask & (1u << stage)) == 0)];
+        if (unrevealed.Length == 0) return null;
         var logs = await ChainRecords.LogsAsync(sender.Chain, deployment, deployment.DisputeGame, ChainRecords.Topic(disputeId), cancellation);
         Game.PositionRevealedEvent revealed = ChainRecords.Decoded(
             () => logs.Where(l => l.IsLogForEvent<Game.PositionRevealedEvent>()).Select(l => l.DecodeEvent<Game.PositionRevealedEvent>().Event).LastOrDefault(),
@@ -153,7 +222,7 @@ public sealed partial class DisputeClient
             ?? throw new InvalidDataException($"dispute {disputeId} waits for the defender but no position was revealed");
         if (revealed.Position != info.RoundPosition)
             throw new InvalidDataException($"the last revealed position {revealed.Position} is not the round's position {info.RoundPosition}");
-        return await RevealPartsAsync(disputeId, (int)revealed.Position, defender, revealed.Fields, cancellation);
+        return await RevealPartsAsync(disputeId, (int)revealed.Position, defender, revealed.Fields, unrevealed, cancellation);
     }
 
     /// <summary>a, b of every slot of a position, in slot order (the game's field layout).</summary>

@@ -17,6 +17,9 @@ namespace DePinLedger.Disputes.Client;
 /// <summary>The dispute game's outcome values (Types.sol <c>Outcome</c>).</summary>
 public enum DisputeOutcome : byte { None, ChallengerWon, DefenderWon, BothWrong }
 
+/// <summary>Why a dispute was decided (Types.sol <c>Reason</c>).</summary>
+public enum DisputeReason : byte { None, Step, DefenderTimedOut, ChallengerTimedOut, NoDisagreement }
+
 /// <summary>The dispute game's phases (Types.sol <c>Phase</c>).</summary>
 public enum DisputePhase : byte { None, Bisect, Bisected, Step, Decided, Resolved }
 
@@ -39,6 +42,12 @@ public sealed record DisputeMove(string Name, string Transaction, ulong Block, B
 
 /// <summary>How a dispute the client played went.</summary>
 public sealed record DisputeResult(BigInteger DisputeId, StepAnalysis Step, byte DefenderReplica, DisputeOutcome Outcome, IReadOnlyList<DisputeMove> Moves)
+{
+    public BigInteger TotalGas => Moves.Aggregate(BigInteger.Zero, (sum, m) => sum + m.GasUsed);
+}
+
+/// <summary>How a dispute the challenger played with its own trace alone went; <see cref="Step"/> is null when the defender ran out of time first.</summary>
+public sealed record ChallengeResult(BigInteger DisputeId, byte DefenderReplica, DisputeOutcome Outcome, DisputeReason Reason, TracePoint? Step, IReadOnlyList<DisputeMove> Moves)
 {
     public BigInteger TotalGas => Moves.Aggregate(BigInteger.Zero, (sum, m) => sum + m.GasUsed);
 }

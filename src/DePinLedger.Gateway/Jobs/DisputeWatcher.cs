@@ -1,6 +1,7 @@
 using DePinLedger.Disputes.Client;
 using DePinLedger.Disputes.Traces;
 using DePinLedger.Gateway.Hosting;
+using DePinLedger.Inference.Commitments;
 using DePinLedger.Inference.Conformance;
 using DePinLedger.Inference.Model;
 using DePinLedger.Pipeline;
@@ -11,9 +12,15 @@ using Microsoft.Extensions.Logging;
 
 namespace DePinLedger.Gateway.Jobs;
 
-/// <summary>What became of a verified job whose replicas disagreed.</summary>
+/// <summary>What became of a verified job whose replicas disagreed; <see cref="Position"/> and <see cref="Slot"/> are −1 when no step was proven (a timeout).</summary>
 public sealed record DisputeReport(string DisputeId, int DefenderReplica, string Outcome, int Position, int Slot, long Gas, string? Error)
 {
+    /// <summary>How the dispute was narrowed: "fast" (both traces at hand) or "bisection" (one trace unavailable).</summary>
+    public string Narrowing { get; init; } = "fast";
+
+    /// <summary>Why the game decided as it did (Types.sol Reason: Step, DefenderTimedOut, …).</summary>
+    public string Reason { get; init; } = nameof(DisputeReason.Step);
+
     public static DisputeReport Failed(string error) => new("", -1, "not disputed", -1, -1, 0, error);
 }
 
@@ -24,10 +31,18 @@ public sealed record DisputeReport(string DisputeId, int DefenderReplica, string
 /// the one step on-chain, resolve — with the coordinator's account as the challenger (it posts the bond). The game
 /// slashes the node whose leaf is wrong and refunds the client when the served replica (0) was the wrong one; the
 /// nodes' reputation is recomputed (a Hangfire job) once the indexer has followed the slash.
+/// When a stage's trace cannot be fetched (its worker is gone, kept nothing, or cannot open the leaf it committed, as
+/// a corrupted leaf cannot), an honest replica is rebuilt by recomputation (its signed roots must match); a wrong one
+/// cannot be, so the coordinator plays the interactive bisection as challenger with the available trace, answers for
+/// the wrong replica's stages it does hold (honest nodes), and claims the win when the defender's clock runs out: only
+/// the stages nobody could answer for are slashed.
 /// </summary>
-public sealed class DisputeWatcher(IntegerModel model, CoordinatorChain chain, IServiceProvider services, ILogger<DisputeWatcher> logger)
+public sealed partial class DisputeWatcher(IntegerModel model, CoordinatorChain chain, IServiceProvider services, ILogger<DisputeWatcher> logger)
 {
     private readonly Lazy<ModelOpenings> _openings = new(() => new ModelOpenings(model));
+
+    /// <summary>How often a bisection waiting for the defender checks the game (moves and the chain's clock).</summary>
+    public static TimeSpan BisectionPoll { get; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Whether the deployment has a dispute game to play.</summary>
     public bool Enabled => chain.Deployment.DisputeGame is { Length: 42 } game && !game.Equals("0x0000000000000000000000000000000000000000", StringComparison.Ordinal);
@@ -37,34 +52,124 @@ public sealed class DisputeWatcher(IntegerModel model, CoordinatorChain chain, I
     {
         if (job.Results.Count < 2 || job.Results[0].TraceRoot == job.Results[1].TraceRoot) return null;
         if (!Enabled) return DisputeReport.Failed("the replicas disagree, but this deployment has no dispute game");
+        var owned = new List<IDisposable>();
         try
         {
             JobOnChain onChain = await JobOnChain.LoadAsync(chain.Connection, chain.Deployment, job.Id, cancellation);
-            IReplicaTrace first = await TraceAsync(job, 0, cancellation), second = await TraceAsync(job, 1, cancellation);
-            using EngineTrace agreed = EngineTrace.Run(new ReplicaRun(model, job.Prompt, (int)Math.Min(job.OnChain.Request.MaxTokens, int.MaxValue),
-                JobTerms.Sampling(job.OnChain.Request), first.Layout));
+            WorkerTrace[] served = [await ServedTraceAsync(job, 0, cancellation), await ServedTraceAsync(job, 1, cancellation)];
+            IReplicaTrace?[] traces = [Whole(job, onChain, 0, served[0], owned), Whole(job, onChain, 1, served[1], owned)];
+            EngineTrace agreed = Recompute(job, Layout(job.Results[0]));
+            owned.Add(agreed);
             var client = new DisputeClient(chain.Submitter, chain.Deployment);
-            DisputeResult result = await client.DisputeAsync(onChain.Case(job.Prompt, first, second), agreed, _openings.Value, cancellation);
-            GatewayLog.Disputed(logger, job.Id.ToString(), result.DisputeId.ToString(System.Globalization.CultureInfo.InvariantCulture), result.DefenderReplica, result.Outcome.ToString());
+            DisputeReport report;
+            if (traces[0] is { } first && traces[1] is { } second)
+            {
+                DisputeResult result = await client.DisputeAsync(onChain.Case(job.Prompt, first, second), agreed, _openings.Value, cancellation);
+                report = new DisputeReport(Id(result.DisputeId), result.DefenderReplica, result.Outcome.ToString(), result.Step.At.Position, result.Step.At.Slot, (long)result.TotalGas, null);
+            }
+            else if (traces[0] is null && traces[1] is null) return Failed(job, "neither replica's trace can be fetched whole or recomputed: there is no trace to dispute with");
+            else
+            {
+                byte missing = (byte)(traces[0] is null ? 0 : 1);
+                IReplicaTrace available = traces[1 - missing]!;
+                if (!Recomputed(job, onChain, (byte)(1 - missing), owned))
+                    return Failed(job, $"replica {missing}'s trace is incomplete and replica {1 - missing}'s is not the recomputed one: both are wrong, and a bisection needs a right trace");
+                WorkerTrace defender = served[missing];
+                DisputeCase dispute = missing == 0 ? onChain.Case(job.Prompt, defender, available) : onChain.Case(job.Prompt, available, defender);
+                ChallengeResult result = await client.ChallengeByBisectionAsync(dispute, missing, defender.AvailableStages, FirstDifferingPosition(job), agreed, _openings.Value,
+                    BisectionPoll, cancellation);
+                report = new DisputeReport(Id(result.DisputeId), result.DefenderReplica, result.Outcome.ToString(), result.Step?.Position ?? -1, result.Step?.Slot ?? -1, (long)result.TotalGas, null)
+                {
+                    Narrowing = "bisection", Reason = result.Reason.ToString(),
+                };
+            }
+            GatewayLog.Disputed(logger, job.Id.ToString(), report.DisputeId, (byte)report.DefenderReplica, report.Outcome);
             // Reputation follows the verdict: recompute once the indexer has had time to follow the slash (2 confirmations).
             services.GetService<IBackgroundJobClient>()?.Schedule<ReputationJob>(j => j.RunAsync(CancellationToken.None), TimeSpan.FromSeconds(5));
-            return new DisputeReport(result.DisputeId.ToString(System.Globalization.CultureInfo.InvariantCulture), result.DefenderReplica, result.Outcome.ToString(),
-                result.Step.At.Position, result.Step.At.Slot, (long)result.TotalGas, null);
+            return report;
         }
         catch (Exception e) when (e is InvalidOperationException or InvalidDataException or NotSupportedException or Chain.Errors.ChainException
                                      or Grpc.Core.RpcException or HttpRequestException)
         {
-            GatewayLog.DisputeFailed(logger, job.Id.ToString(), e.Message);
-            return DisputeReport.Failed(e.Message);
+            return Failed(job, e.Message);
+        }
+        finally
+        {
+            foreach (IDisposable disposable in owned) disposable.Dispose();
         }
     }
 
-    /// <summary>A replica's trace from the workers that signed its stages (the receipts say which, after any failover).</summary>
-    private async Task<IReplicaTrace> TraceAsync(CoordinatedJob job, byte replica, CancellationToken cancellation)
+    private DisputeReport Failed(CoordinatedJob job, string reason)
+    {
+        GatewayLog.DisputeFailed(logger, job.Id.ToString(), reason);
+        return DisputeReport.Failed(reason);
+    }
+
+    /// <summary>A replica's trace as the workers that signed its stages serve it (the receipts say which, after any failover); stages they cannot serve are left out.</summary>
+    private async Task<WorkerTrace> ServedTraceAsync(CoordinatedJob job, byte replica, CancellationToken cancellation)
     {
         PipelineResult result = job.Results[replica];
-        int layers = model.Config.Layers;
-        var layout = new StageLayout(layers, [.. result.Receipts.Select(r => new StageSpan(r.Receipt.FirstLayer, r.Receipt.LastLayer))]);
-        return await WorkerTrace.LoadAsync(job.Id, replica, layout, result.LeafCount / (layers + 2), [.. result.Receipts.Select(r => r.Endpoint)], cancellation);
+        WorkerTrace trace = await WorkerTrace.LoadAvailableAsync(job.Id, replica, Layout(result), Positions(result), [.. result.Receipts.Select(r => r.Endpoint)], cancellation);
+        foreach (string reason in trace.MissingReasons) TraceUnavailable(logger, job.Id.ToString(), replica, reason);
+        return trace;
     }
+
+    /// <summary>
+    /// The whole trace of a replica: as served when every stage was, else recomputed if that gives the roots its nodes
+    /// signed (an honest replica whose workers are gone), else null (a wrong replica that cannot be opened whole).
+    /// </summary>
+    private IReplicaTrace? Whole(CoordinatedJob job, JobOnChain onChain, byte replica, WorkerTrace served, List<IDisposable> owned)
+    {
+        if (served.Complete) return served;
+        EngineTrace recomputed = Recompute(job, served.Layout);
+        owned.Add(recomputed);
+        return Matches(onChain, replica, recomputed) ? recomputed : null;
+    }
+
+    /// <summary>Whether the engine's recomputation of <paramref name="replica"/> gives the trace roots its nodes signed.</summary>
+    private bool Recomputed(CoordinatedJob job, JobOnChain onChain, byte replica, List<IDisposable> owned)
+    {
+        EngineTrace recomputed = Recompute(job, Layout(job.Results[replica]));
+        owned.Add(recomputed);
+        return Matches(onChain, replica, recomputed);
+    }
+
+    private static bool Matches(JobOnChain onChain, byte replica, IReplicaTrace trace)
+    {
+        try
+        {
+            onChain.Side(replica, trace).CheckTrace();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The job recomputed with the engine, laid out as <paramref name="layout"/>'s stages.</summary>
+    private EngineTrace Recompute(CoordinatedJob job, StageLayout layout) =>
+        EngineTrace.Run(new ReplicaRun(model, job.Prompt, (int)Math.Min(job.OnChain.Request.MaxTokens, int.MaxValue), JobTerms.Sampling(job.OnChain.Request), layout));
+
+    private StageLayout Layout(PipelineResult result) =>
+        new(model.Config.Layers, [.. result.Receipts.Select(r => new StageSpan(r.Receipt.FirstLayer, r.Receipt.LastLayer))]);
+
+    private int Positions(PipelineResult result) => result.LeafCount / (model.Config.Layers + 2);
+
+    /// <summary>
+    /// The first position whose committed leaves differ between the replicas, from the leaves the stages returned during
+    /// the run (the coordinator kept them even when a worker is gone): where the challenger opens the bisection.
+    /// </summary>
+    private int FirstDifferingPosition(CoordinatedJob job)
+    {
+        IReadOnlyList<Hash32> first = job.Results[0].Leaves, second = job.Results[1].Leaves;
+        int common = Math.Min(first.Count, second.Count), index = 0;
+        while (index < common && first[index] == second[index]) index++;
+        return index / (model.Config.Layers + 2);
+    }
+
+    private static string Id(System.Numerics.BigInteger disputeId) => disputeId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    [LoggerMessage(EventId = 8010, Level = LogLevel.Warning, Message = "job {JobId}: replica {Replica}'s trace cannot be fetched from its workers ({Reason})")]
+    private static partial void TraceUnavailable(ILogger logger, string jobId, byte replica, string reason);
 }
