@@ -47,6 +47,9 @@ public sealed record CoordinatorOptions
 
     public PipelineOptions Pipeline { get; init; } = new();
 
+    /// <summary>How often the dispute defender looks for moves to answer and timeouts to claim (far below the game's clock extension).</summary>
+    public TimeSpan DefenderPollInterval { get; init; } = TimeSpan.FromSeconds(5);
+
     public void Validate()
     {
         if (Port is < 0 or > 65535) throw new ArgumentOutOfRangeException(nameof(Port), Port, "a port is 0..65535");
@@ -60,5 +63,6 @@ public sealed record CoordinatorOptions
         if (MaxConcurrentJobs < 1) throw new ArgumentOutOfRangeException(nameof(MaxConcurrentJobs));
         if (MaxPromptCharacters < 1) throw new ArgumentOutOfRangeException(nameof(MaxPromptCharacters));
         if (RetainedJobs < 1) throw new ArgumentOutOfRangeException(nameof(RetainedJobs));
+        if (DefenderPollInterval <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(DefenderPollInterval), "the defender must poll at a positive interval");
     }
 }
