@@ -54,10 +54,20 @@ public sealed class DefenderTests(HonestJobsFixture fixture)
         DefendedDispute? defended = await WaitForAsync(() => Task.FromResult(defender.Defended.SingleOrDefault(d => d.DisputeId == id)), d => d is { Answers: > 0 }, "the defender to record its answer");
         Assert.Equal(job.JobId, defended!.JobId);
         Assert.Equal(1, defended.Answers);
+        // Two more rounds where the game picks the position: the defender answers each (the traces agree there, so lo moves up).
+        for (int round = 2; round <= 3; round++)
+        {
+            long lo = info.LoSet ? info.Lo : -1;
+            await attacker.RevealPositionAsync(id, (int)(lo + ((info.Hi - lo) / 2)), falseCase.Second, CancellationToken.None);
+            info = await WaitForAsync(() => attacker.GetAsync(id, CancellationToken.None), i => i.OnTurn == 1, $"the coordinator to answer round {round}");
+            Assert.True(info.LoSet);
+            Assert.Equal((byte)DisputePhase.Bisect, info.Phase);
+        }
+        Assert.Equal(3, (await WaitForAsync(() => Task.FromResult(defender.Defended.Single(d => d.DisputeId == id)), d => d.Answers == 3, "the defender to record three answers")).Answers);
         // Only the coordinator that ran the job defends it.
         Assert.All(fixture.Coordinators.Where((_, c) => c != configuration), c => Assert.DoesNotContain(c.Services.GetRequiredService<DisputeDefender>().Defended, d => d.DisputeId == id));
 
-        // The attacker stalls; once its clock has run out by the chain's time, the coordinator resolves for the defender.
+        // Then the attacker stalls; once its clock has run out by the chain's time, the coordinator resolves for the defender.
         var latest = await fixture.Chain.Deployer.Web3.Eth.Blocks.GetBlockWithTransactionsHashesByNumber.SendRequestAsync(BlockParameter.CreateLatest());
         await fixture.Chain.WarpAsync(TimeSpan.FromSeconds((double)(info.Deadline - latest.Timestamp.Value) + 1));
         info = await WaitForAsync(() => attacker.GetAsync(id, CancellationToken.None), i => i.Phase == (byte)DisputePhase.Resolved, "the coordinator to claim the timeout");

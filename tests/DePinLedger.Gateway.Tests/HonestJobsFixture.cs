@@ -99,16 +99,29 @@ public sealed class HonestJobsFixture : IAsyncLifetime
     /// <summary>Each node's address (operator i's node is node i).</summary>
     public IReadOnlyList<string> NodeAddresses => [.. Nodes.Select(n => n.Address)];
 
+    /// <summary>How long the network took to start (anvil, contracts, nodes, workers, database, coordinators).</summary>
+    public TimeSpan StartupTime { get; private set; }
+
     public async Task InitializeAsync()
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         Chain = await AnvilChain.StartAsync(settings: new DeploymentSettings { DeployDisputeGame = true }, extraArguments: "--accounts 16");
-        await ModelRegistration.RegisterAsync(await Chain.SenderAsync(0), Chain.Deployment, Model, Chain.Deployment.StepVerifier, "stories260K", CancellationToken.None);
-        for (int i = 0; i < Operators.Length; i++) await RegisterNodeAsync(Operators[i], Nodes[i]);
-        foreach (int client in Clients) await FundClientAsync(client);
-
+        // The workers and the database start while the chain is set up (the workers only read the chain id).
         string rpc = Chain.Rpc.ToString();
-        Workers = await Task.WhenAll(WorkerPlan.Select(w => WorkerProcess.StartAsync(Nodes[w.Node], w.Span, "--rpc", rpc, "--threads", w.Threads.ToString(System.Globalization.CultureInfo.InvariantCulture))));
-        Database = await TestDatabase.PostgresAsync();
+        Task<WorkerProcess[]> workers = Task.WhenAll(WorkerPlan.Select(w =>
+            WorkerProcess.StartAsync(Nodes[w.Node], w.Span, "--rpc", rpc, "--threads", w.Threads.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+        Task<TestDatabase> database = TestDatabase.PostgresAsync();
+        try
+        {
+            await ModelRegistration.RegisterAsync(await Chain.SenderAsync(0), Chain.Deployment, Model, Chain.Deployment.StepVerifier, "stories260K", CancellationToken.None);
+            for (int i = 0; i < Operators.Length; i++) await RegisterNodeAsync(Operators[i], Nodes[i]);
+            foreach (int client in Clients) await FundClientAsync(client);
+        }
+        finally
+        {
+            Workers = await workers;
+            Database = await database;
+        }
         var coordinators = new List<WebApplication>();
         TransactionSender submitter = await Chain.SenderAsync(2);
         var chain = new CoordinatorChain(submitter.Chain, submitter, Chain.Deployment);
@@ -123,6 +136,7 @@ public sealed class HonestJobsFixture : IAsyncLifetime
         }
         Coordinators = coordinators;
         Http = [.. coordinators.Select(c => new HttpClient { BaseAddress = CoordinatorHost.Address(c), Timeout = TimeSpan.FromSeconds(120) })];
+        StartupTime = clock.Elapsed;
     }
 
     private List<StageRoute> Route(int[] workers) =>
@@ -180,6 +194,14 @@ public sealed class HonestJobsFixture : IAsyncLifetime
         }
         return new StreamedJob(jobId, terms, configuration, tokens, done ?? throw new InvalidDataException($"the stream of job {jobId} ended without a done event"));
     }
+
+    /// <summary>CPU time the worker processes have used so far (what the jobs cost them, on a machine shared with others).</summary>
+    public TimeSpan WorkerProcessorTime() =>
+        Workers.Aggregate(TimeSpan.Zero, (sum, w) =>
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(w.Pid);
+            return sum + process.TotalProcessorTime;
+        });
 
     public async Task<JobInfo> OnChainAsync(Bytes32 jobId) =>
         (await Chain.Deployer.QueryOutputAsync<GetJobFunction, GetJobOutput>(Chain.Deployment.JobMarket, new GetJobFunction { JobId = jobId.ToArray() }, CancellationToken.None)).Job;

@@ -45,29 +45,28 @@ public sealed class HonestJobsTests(HonestJobsFixture fixture, ITestOutputHelper
         BigInteger disputesBefore = await DisputeCountAsync();
         BigInteger[] stakesBefore = await Task.WhenAll(fixture.NodeAddresses.Select(fixture.ActiveStakeAsync));
 
+        // Each lane is one client running its jobs one after another, checking each against the engine and the chain as it ends.
+        TimeSpan testCpu = Process.GetCurrentProcess().TotalProcessorTime, workerCpu = fixture.WorkerProcessorTime();
         var clock = Stopwatch.StartNew();
         var done = new StreamedJob[plan.Count];
+        var failures = new List<string>();
         int lanes = HonestJobsFixture.Clients.Length;
         await Task.WhenAll(Enumerable.Range(0, lanes).Select(lane => Task.Run(async () =>
         {
             for (int i = lane; i < plan.Count; i += lanes)
-                done[i] = await fixture.RunJobAsync(HonestJobsFixture.Clients[lane], plan[i].Configuration, plan[i].Terms, CancellationToken.None);
-        })));
-        TimeSpan jobsTime = clock.Elapsed;
-
-        var failures = new List<string>();
-        await Task.WhenAll(Enumerable.Range(0, lanes).Select(lane => Task.Run(async () =>
-        {
-            for (int i = lane; i < plan.Count; i += lanes)
             {
-                List<string> found = await CheckAsync(done[i]);
-                lock (failures) failures.AddRange(found.Select(f => $"job {i} ({done[i].JobId}, configuration {done[i].Configuration}, {done[i].Terms}): {f}"));
+                StreamedJob job = done[i] = await fixture.RunJobAsync(HonestJobsFixture.Clients[lane], plan[i].Configuration, plan[i].Terms, CancellationToken.None);
+                List<string> found = await CheckAsync(job);
+                lock (failures) failures.AddRange(found.Select(f => $"job {i} ({job.JobId}, configuration {job.Configuration}, {job.Terms}): {f}"));
             }
         })));
-        TimeSpan checkTime = clock.Elapsed - jobsTime;
+        TimeSpan jobsTime = clock.Elapsed;
         int tokens = done.Sum(j => j.Tokens.Count);
-        output.WriteLine($"{plan.Count} jobs, {tokens} tokens per replica, through {fixture.ConfigurationCount} coordinators: {jobsTime.TotalSeconds:F1} s through the API, "
-                         + $"{checkTime.TotalSeconds:F1} s for the engine and on-chain checks");
+        output.WriteLine($"network started in {fixture.StartupTime.TotalSeconds:F1} s; {plan.Count} jobs, {tokens} tokens per replica ({string.Join(" + ", done.Take(ContextJobs).Select(j => j.Tokens.Count))} "
+                         + $"in the {ContextJobs} whole-context jobs), through {fixture.ConfigurationCount} coordinators, {lanes} clients at a time: "
+                         + $"{jobsTime.TotalSeconds:F1} s through the API with the engine and on-chain checks; CPU meanwhile: "
+                         + $"{(Process.GetCurrentProcess().TotalProcessorTime - testCpu).TotalSeconds:F1} s in this process (client, coordinators, engine), "
+                         + $"{(fixture.WorkerProcessorTime() - workerCpu).TotalSeconds:F1} s in the workers");
         Assert.True(failures.Count == 0, $"seed {seed}: {failures.Count} of {plan.Count} jobs differ:\n" + string.Join('\n', failures.Take(20)));
 
         // Nothing was disputed or slashed while they ran, and every node still holds its whole stake.

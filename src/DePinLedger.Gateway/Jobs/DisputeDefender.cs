@@ -57,26 +57,35 @@ public sealed partial class DisputeDefender(IntegerModel model, CoordinatorChain
         using var timer = new PeriodicTimer(options.DefenderPollInterval);
         do
         {
-            try
-            {
-                await PollAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is Chain.Errors.ChainException or InvalidDataException or InvalidOperationException or HttpRequestException or Grpc.Core.RpcException)
-            {
-                // A node or worker hiccup: the next poll tries again, long before any clock runs out.
-                LogPollFailed(logger, e.Message);
-            }
+            await PollAsync(stoppingToken);
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false) is true);
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
     }
 
     /// <summary>One pass: picks up newly opened disputes, then answers or resolves each one still open.</summary>
     private async Task PollAsync(CancellationToken cancellation)
     {
-        await FollowOpenedAsync(cancellation);
+        if (!await TryAsync(() => FollowOpenedAsync(cancellation), "following DisputeOpened")) return;
         List<Defense> open;
         lock (_lock) open = [.. _defenses.Values.Where(d => d.View.Phase != DisputePhase.Resolved)];
-        foreach (Defense defense in open) await DefendAsync(defense, cancellation);
+        foreach (Defense defense in open)
+            await TryAsync(() => DefendAsync(defense, cancellation), $"dispute {defense.Opened.DisputeId.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+    }
+
+    /// <summary>Runs one step of a pass; a node or worker hiccup is logged and the next pass tries again, long before any clock runs out.</summary>
+    private async Task<bool> TryAsync(Func<Task> step, string what)
+    {
+        try
+        {
+            await step();
+            return true;
+        }
+        catch (Exception e) when (e is Chain.Errors.ChainException or InvalidDataException or InvalidOperationException or ArgumentException or HttpRequestException
+                                     or Grpc.Core.RpcException)
+        {
+            LogPassFailed(logger, what, e.Message);
+            return false;
+        }
     }
 
     /// <summary>Reads DisputeOpened logs since the last pass and adopts those against replicas this coordinator ran.</summary>
@@ -198,6 +207,6 @@ public sealed partial class DisputeDefender(IntegerModel model, CoordinatorChain
     [LoggerMessage(EventId = 8103, Level = LogLevel.Information, Message = "dispute {DisputeId}: resolved in {Transaction}")]
     private static partial void LogResolved(ILogger logger, string disputeId, string transaction);
 
-    [LoggerMessage(EventId = 8104, Level = LogLevel.Warning, Message = "dispute defender: this pass failed, the next one retries: {Reason}")]
-    private static partial void LogPollFailed(ILogger logger, string reason);
+    [LoggerMessage(EventId = 8104, Level = LogLevel.Warning, Message = "dispute defender: {What} failed, the next pass retries: {Reason}")]
+    private static partial void LogPassFailed(ILogger logger, string what, string reason);
 }
