@@ -130,7 +130,7 @@ public sealed class HonestJobsFixture : IAsyncLifetime
             var options = new CoordinatorOptions
             {
                 ServedRoute = Route(Configurations[c].Served), CheckRoute = Route(Configurations[c].Check), RequestsPerMinute = 100_000, ModelName = "stories260K",
-                Database = c == 0 ? Database.Options : null, DefenderPollInterval = TimeSpan.FromMilliseconds(300),
+                Database = c == 0 ? Database.Options : null, DefenderPollInterval = TimeSpan.FromSeconds(1),
             };
             coordinators.Add(await CoordinatorHost.StartAsync(Model, chain, options, CancellationToken.None));
         }
@@ -196,10 +196,39 @@ public sealed class HonestJobsFixture : IAsyncLifetime
     }
 
     /// <summary>CPU time the worker processes have used so far (what the jobs cost them, on a machine shared with others).</summary>
-    public TimeSpan WorkerProcessorTime() =>
-        Workers.Aggregate(TimeSpan.Zero, (sum, w) =>
+    public TimeSpan WorkerProcessorTime() => ProcessorTime(Workers.Select(w => w.Pid));
+
+    /// <summary>CPU time this fixture's anvil has used so far (found by its port in /proc; zero where there is no /proc).</summary>
+    public TimeSpan AnvilProcessorTime()
+    {
+        string port = $"--port\0{Chain.Rpc.Port}\0";
+        IEnumerable<int> anvil = Directory.Exists("/proc")
+            ? Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).Where(d => d!.All(char.IsAsciiDigit)).Select(d => int.Parse(d!, System.Globalization.CultureInfo.InvariantCulture))
+                .Where(pid => ReadCommandLine(pid).Contains(port, StringComparison.Ordinal))
+            : [];
+        return ProcessorTime(anvil);
+    }
+
+    private static string ReadCommandLine(int pid)
+    {
+        try
         {
-            using var process = System.Diagnostics.Process.GetProcessById(w.Pid);
+            return File.ReadAllText($"/proc/{pid}/cmdline");
+        }
+        catch (IOException)
+        {
+            return ""; // the process ended meanwhile
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return "";
+        }
+    }
+
+    private static TimeSpan ProcessorTime(IEnumerable<int> pids) =>
+        pids.Aggregate(TimeSpan.Zero, (sum, pid) =>
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
             return sum + process.TotalProcessorTime;
         });
 

@@ -46,7 +46,7 @@ public sealed class HonestJobsTests(HonestJobsFixture fixture, ITestOutputHelper
         BigInteger[] stakesBefore = await Task.WhenAll(fixture.NodeAddresses.Select(fixture.ActiveStakeAsync));
 
         // Each lane is one client running its jobs one after another, checking each against the engine and the chain as it ends.
-        TimeSpan testCpu = Process.GetCurrentProcess().TotalProcessorTime, workerCpu = fixture.WorkerProcessorTime();
+        TimeSpan testCpu = Process.GetCurrentProcess().TotalProcessorTime, workerCpu = fixture.WorkerProcessorTime(), anvilCpu = fixture.AnvilProcessorTime();
         var clock = Stopwatch.StartNew();
         var done = new StreamedJob[plan.Count];
         var failures = new List<string>();
@@ -66,7 +66,7 @@ public sealed class HonestJobsTests(HonestJobsFixture fixture, ITestOutputHelper
                          + $"in the {ContextJobs} whole-context jobs), through {fixture.ConfigurationCount} coordinators, {lanes} clients at a time: "
                          + $"{jobsTime.TotalSeconds:F1} s through the API with the engine and on-chain checks; CPU meanwhile: "
                          + $"{(Process.GetCurrentProcess().TotalProcessorTime - testCpu).TotalSeconds:F1} s in this process (client, coordinators, engine), "
-                         + $"{(fixture.WorkerProcessorTime() - workerCpu).TotalSeconds:F1} s in the workers");
+                         + $"{(fixture.WorkerProcessorTime() - workerCpu).TotalSeconds:F1} s in the workers, {(fixture.AnvilProcessorTime() - anvilCpu).TotalSeconds:F1} s in anvil");
         Assert.True(failures.Count == 0, $"seed {seed}: {failures.Count} of {plan.Count} jobs differ:\n" + string.Join('\n', failures.Take(20)));
 
         // Nothing was disputed or slashed while they ran, and every node still holds its whole stake.
