@@ -6,9 +6,12 @@ using DePinLedger.Chain.Contracts.Game;
 using DePinLedger.Chain.Contracts.Jobs;
 using DePinLedger.Chain.Contracts.Staking;
 using DePinLedger.Disputes.Client;
+using DePinLedger.Data;
+using DePinLedger.Data.Jobs;
 using DePinLedger.Gateway.Jobs;
 using DePinLedger.Inference.Engine;
 using DePinLedger.Protocol.Encoding;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 using ProtocolRequest = DePinLedger.Protocol.Jobs.JobRequest;
@@ -78,11 +81,39 @@ public sealed class HonestJobsTests(HonestJobsFixture fixture, ITestOutputHelper
         var jobIds = done.Select(j => j.JobId).ToHashSet();
         foreach (var coordinator in fixture.Coordinators)
             Assert.DoesNotContain(coordinator.Services.GetRequiredService<DisputeDefender>().Defended, d => jobIds.Contains(d.JobId));
+        // The first coordinator's indexer, once it has followed the chain this far, shows the same: submitted, equal replicas, no slash.
+        await AssertIndexedAsync(done.Select(j => j.JobId.ToString()).ToList(), startBlock);
         // The terms really varied.
         Assert.Equal(fixture.ConfigurationCount, done.Select(j => j.Configuration).Distinct().Count());
         Assert.Contains(done, j => j.Terms.TemperatureQ16 == 0);
         Assert.True(done.Count(j => j.Terms.TemperatureQ16 != 0) > Jobs / 3);
         Assert.True(done.Select(j => j.Terms.MaxTokens).Distinct().Count() >= 20);
+    }
+
+    private async Task AssertIndexedAsync(List<string> jobIds, ulong startBlock)
+    {
+        ulong last = await fixture.Chain.Deployer.GetBlockNumberAsync(CancellationToken.None);
+        await fixture.Chain.MineAsync(2); // the indexer's confirmations
+        using (var patience = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
+        {
+            while (true)
+            {
+                await using DePinDbContext db = fixture.Database.Context();
+                long indexed = await db.IndexerCursors.MaxAsync(c => (long?)c.LastBlock) ?? -1;
+                if (indexed >= (long)last) break;
+                if (patience.IsCancellationRequested) throw new TimeoutException($"waited a minute for the indexer to reach block {last}; it is at {indexed}");
+                await Task.Delay(200, CancellationToken.None);
+            }
+        }
+        await using DePinDbContext context = fixture.Database.Context();
+        List<JobRecord> jobs = await context.Jobs.AsNoTracking().Where(j => jobIds.Contains(j.JobId)).ToListAsync();
+        Assert.Equal(jobIds.Count, jobs.Count);
+        Assert.All(jobs, j => Assert.Equal(JobStatus.Submitted, j.Status));
+        List<ReplicaRecord> replicas = await context.Replicas.AsNoTracking().Where(r => jobIds.Contains(r.JobId)).ToListAsync();
+        Assert.Equal(2 * jobIds.Count, replicas.Count);
+        Assert.All(replicas.GroupBy(r => r.JobId), pair => Assert.Single(pair.Select(r => (r.ResultRoot, r.OutputHash, r.TokenCount)).Distinct()));
+        Assert.DoesNotContain(replicas, r => r.ProvenWrong);
+        Assert.Empty(await context.Slashes.AsNoTracking().Where(x => x.BlockNumber >= (long)startBlock).ToListAsync());
     }
 
     /// <summary>Everything one job must show: the engine's tokens streamed, submitted, no dispute, both replicas' commitments on-chain equal to the engine's.</summary>
