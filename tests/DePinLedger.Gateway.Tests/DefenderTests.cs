@@ -90,6 +90,40 @@ public sealed class DefenderTests(HonestJobsFixture fixture)
         Assert.Equal(fixture.Chain.Deployment.Params.ChallengerBond, credit.Amount.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 
+    [Fact]
+    public async Task DisputeNamingTheEqualReplica_TheCoordinatorShowsNoDisagreement_AndSettlesTheDecidedDispute()
+    {
+        // An honest verified job on configuration 3 (B 0-2, 3-4 | A 0-1, 2-4); a challenger disputes replica 0 naming
+        // replica 1 and reveals replica 1's (honest, equal) position from its signed stages.
+        const int configuration = 3;
+        var terms = new JobTermsDraft("The little dog", 6, JobConventions.Q16FromMilli(700), 60_000, 11);
+        StreamedJob job = await fixture.RunJobAsync(HonestJobsFixture.Clients[1], configuration, terms, CancellationToken.None);
+        BigInteger[] stakesBefore = await Task.WhenAll(fixture.NodeAddresses.Select(fixture.ActiveStakeAsync));
+        int[] prompt = fixture.Model.Tokenizer.Encode(terms.Prompt, bos: true, eos: false);
+        JobOnChain onChain = await JobOnChain.LoadAsync(fixture.Chain.Deployer, fixture.Chain.Deployment, job.JobId, CancellationToken.None);
+        IReadOnlyList<StageCommitment> checkStages = onChain.Replicas.Single(r => r.Replica == 1).Stages;
+        using EngineTrace replica1 = EngineTrace.Run(new ReplicaRun(fixture.Model, prompt, (int)terms.MaxTokens, JobTerms.Sampling(onChain.Request),
+            new StageLayout(fixture.Model.Config.Layers, [.. checkStages.Select(s => s.Span)])));
+        DisputeCase equal = onChain.Case(prompt, replica1, replica1);
+        await fixture.Chain.MintAsync(AnvilChain.DevAddress(HonestJobsFixture.Attacker), 1_000);
+        var challenger = new DisputeClient(await fixture.Chain.SenderAsync(HonestJobsFixture.Attacker), fixture.Chain.Deployment);
+        (BigInteger id, DisputeMove opened) = await challenger.OpenAsync(job.JobId, equal.First, equal.Second, CancellationToken.None);
+        await challenger.RevealPositionAsync(id, prompt.Length, equal.Second, CancellationToken.None);
+
+        // The defender's answer shows the position equal: the game decides for it at once, and the defender settles the dispute.
+        DisputeInfo info = await WaitForAsync(() => challenger.GetAsync(id, CancellationToken.None), i => i.Phase == (byte)DisputePhase.Resolved, "the coordinator to answer and settle");
+        Assert.Equal(DisputeOutcome.DefenderWon, (DisputeOutcome)info.Outcome);
+        Assert.Equal(4, info.Reason); // NoDisagreement
+        DisputeDefender defender = fixture.Coordinators[configuration].Services.GetRequiredService<DisputeDefender>();
+        Assert.Equal(1, (await WaitForAsync(() => Task.FromResult(defender.Defended.SingleOrDefault(d => d.DisputeId == id)), d => d?.Phase == DisputePhase.Resolved, "the defender to record the outcome"))!.Answers);
+        // No node of either replica is slashed (a pick without disagreement is the challenger account's failure); the bond is burned.
+        Assert.Equal(stakesBefore, await Task.WhenAll(fixture.NodeAddresses.Select(fixture.ActiveStakeAsync)));
+        Assert.Empty(await fixture.LogsAsync<Chain.Contracts.Staking.SlashedEvent>(fixture.Chain.Deployment.StakeManager, opened.Block));
+        Assert.Equal((byte)2, (await fixture.OnChainAsync(job.JobId)).Status);
+        CreditedEvent credit = Assert.Single(await fixture.LogsAsync<CreditedEvent>(fixture.Chain.Deployment.DisputeGame, opened.Block), c => c.DisputeId == id);
+        Assert.Equal(BurnAddress, credit.Recipient, StringComparer.OrdinalIgnoreCase);
+    }
+
     /// <summary>Reads until <paramref name="reached"/> holds (the defender works in the background), for at most a minute.</summary>
     private static async Task<T> WaitForAsync<T>(Func<Task<T>> read, Func<T, bool> reached, string what)
     {
