@@ -28,8 +28,8 @@ public sealed record DefendedDispute(BigInteger DisputeId, Bytes32 JobId, byte D
 /// memory (the <see cref="JobCoordinator"/>'s retained jobs), which a Hangfire job on another server could not reach;
 /// the coordinator runs without a database too (no Hangfire then); and a poll every few seconds
 /// (<see cref="CoordinatorOptions.DefenderPollInterval"/>) keeps far inside clock extensions of minutes, where a
-/// recurring Hangfire job is timed by a cron expression (minute resolution by default) and queued through storage. The chain's logs are the source, not the indexed database, because the
-/// indexer does not follow the dispute game.
+/// recurring Hangfire job is timed by a cron expression (minute resolution by default) and queued through storage.
+/// The chain's logs are the source, not the indexed database, because the indexer does not follow the dispute game.
 /// </remarks>
 public sealed partial class DisputeDefender(IntegerModel model, CoordinatorChain chain, CoordinatorOptions options, JobCoordinator jobs, ILogger<DisputeDefender> logger)
     : BackgroundService
