@@ -84,6 +84,8 @@ public static class CoordinatorHost
         services.AddSingleton<VoucherRedeemer>();
         services.AddSingleton<JobCoordinator>();
         services.AddHostedService(provider => provider.GetRequiredService<JobCoordinator>());
+        services.AddSingleton<DisputeDefender>();
+        services.AddHostedService(provider => provider.GetRequiredService<DisputeDefender>());
         if (options.Database is { } database)
         {
             await using (DePinDbContext db = database.CreateContext()) await db.Database.MigrateAsync(cancellation);

@@ -55,6 +55,9 @@ public sealed record CoordinatorOptions
     /// </summary>
     public TimeSpan FinalizeInterval { get; init; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>How often the dispute defender looks for moves to answer and timeouts to claim (far below the game's clock extension).</summary>
+    public TimeSpan DefenderPollInterval { get; init; } = TimeSpan.FromSeconds(5);
+
     public void Validate()
     {
         if (Port is < 0 or > 65535) throw new ArgumentOutOfRangeException(nameof(Port), Port, "a port is 0..65535");
@@ -70,5 +73,6 @@ public sealed record CoordinatorOptions
         if (RetainedJobs < 1) throw new ArgumentOutOfRangeException(nameof(RetainedJobs));
         if (JobFinalizer.TryCron(FinalizeInterval) is null)
             throw new ArgumentOutOfRangeException(nameof(FinalizeInterval), FinalizeInterval, "the finalize interval must be whole seconds dividing a minute, minutes dividing an hour, or hours dividing a day");
+        if (DefenderPollInterval <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(DefenderPollInterval), "the defender must poll at a positive interval");
     }
 }
