@@ -6,7 +6,6 @@ using DePinLedger.Chain.Contracts.Jobs;
 using DePinLedger.Chain.Contracts.Staking;
 using DePinLedger.Chain.Deployment;
 using DePinLedger.Chain.Errors;
-using DePinLedger.Chain.Operators;
 using DePinLedger.Chain.Tests.Support;
 using DePinLedger.Chain.Transactions;
 using DePinLedger.Data.Tests.Support;
@@ -20,7 +19,6 @@ using DePinLedger.Inference.Tokenization;
 using DePinLedger.Pipeline;
 using DePinLedger.Protocol.Encoding;
 using DePinLedger.Protocol.Jobs;
-using DePinLedger.Protocol.Receipts;
 using DePinLedger.Worker.Tests;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -74,8 +72,8 @@ public sealed class FaultCatalogueFixture : IAsyncLifetime
         Chain = await AnvilChain.StartAsync(settings: new DeploymentSettings { DeployDisputeGame = true, ChallengeWindow = 3_600 });
         Chain.Deployment.Save(DeploymentPath);
         await ModelRegistration.RegisterAsync(await Chain.SenderAsync(0), Chain.Deployment, Model, Chain.Deployment.StepVerifier, "stories260K", CancellationToken.None);
-        await RegisterAsync(OperatorA, NodeA);
-        await RegisterAsync(OperatorB, NodeB);
+        await Chain.RegisterAndStakeAsync(OperatorA, NodeA, mintTokens: 1_000);
+        await Chain.RegisterAndStakeAsync(OperatorB, NodeB, mintTokens: 1_000);
         await Chain.MintAsync(AnvilChain.DevAddress(Coordinator), 10_000); // challenger bonds
         await Chain.MintAsync(AnvilChain.DevAddress(Client), 1_000);
         string rpc = Chain.Rpc.ToString();
@@ -95,17 +93,8 @@ public sealed class FaultCatalogueFixture : IAsyncLifetime
     internal async Task<TestNode> StakedNodeAsync(int operatorAccount)
     {
         var node = new TestNode(Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
-        await RegisterAsync(operatorAccount, node);
+        await Chain.RegisterAndStakeAsync(operatorAccount, node, mintTokens: 1_000);
         return node;
-    }
-
-    private async Task RegisterAsync(int operatorAccount, TestNode node)
-    {
-        await Chain.MintAsync(AnvilChain.DevAddress(operatorAccount), 1_000);
-        NodeOperator op = await NodeOperator.CreateAsync(await Chain.SenderAsync(operatorAccount), Chain.Deployment, CancellationToken.None);
-        var nodeKey = new NodeKey(node.PrivateKey);
-        await op.RegisterAsync(nodeKey, "http://127.0.0.1:1", new Hardware(1024, 1000, 1000, 0), null, CancellationToken.None);
-        await op.StakeAsync(nodeKey.Address, Stake, false, null, CancellationToken.None);
     }
 
     /// <summary>A coordinator (PostgreSQL, dev 2 submitting and challenging) on fixed routes; the caller stops and disposes it.</summary>

@@ -2,7 +2,6 @@ using System.Numerics;
 using DePinLedger.Chain.Contracts.Jobs;
 using DePinLedger.Chain.Clients;
 using DePinLedger.Chain.Deployment;
-using DePinLedger.Chain.Operators;
 using DePinLedger.Chain.Rpc;
 using DePinLedger.Chain.Tests.Support;
 using DePinLedger.Data.Tests.Support;
@@ -15,7 +14,6 @@ using DePinLedger.Inference.Tests;
 using DePinLedger.Pipeline;
 using DePinLedger.Protocol.Encoding;
 using DePinLedger.Protocol.Jobs;
-using DePinLedger.Protocol.Receipts;
 using DePinLedger.Worker.Tests;
 using Microsoft.AspNetCore.Builder;
 using ProtocolRequest = DePinLedger.Protocol.Jobs.JobRequest;
@@ -72,8 +70,8 @@ public class GatewayFixture : IAsyncLifetime
         await RegisterModelAsync(new Bytes32(Model.ModelId.AsSpan()), verifier);
 
         // Each pipeline's node key, registered and staked (the minimum) by its own operator: dev accounts 1 and 6.
-        await RegisterNodeAsync(1, Node);
-        await RegisterNodeAsync(6, CheckNode);
+        await Chain.RegisterAndStakeAsync(1, Node);
+        await Chain.RegisterAndStakeAsync(6, CheckNode);
         string rpc = Chain.Rpc.ToString();
         Task<WorkerProcess>[] starting =
         [
@@ -94,15 +92,6 @@ public class GatewayFixture : IAsyncLifetime
     {
         ServedRoute = Route, CheckRoute = CheckRoute, RequestsPerMinute = 10_000, ModelName = "stories260K", Database = Database.Options,
     };
-
-    private async Task RegisterNodeAsync(int operatorAccount, TestNode node)
-    {
-        await Chain.MintAsync(AnvilChain.DevAddress(operatorAccount), 2_000);
-        NodeOperator op = await NodeOperator.CreateAsync(await Chain.SenderAsync(operatorAccount), Chain.Deployment, CancellationToken.None);
-        var nodeKey = new NodeKey(node.PrivateKey);
-        await op.RegisterAsync(nodeKey, "http://127.0.0.1:1", new Hardware(1024, 1000, 1000, 0), null, CancellationToken.None);
-        await op.StakeAsync(nodeKey.Address, 1_000 * Token, false, null, CancellationToken.None);
-    }
 
     /// <summary>A coordinator on a free port with the fixture's chain and model (the caller stops and disposes it).</summary>
     public async Task<WebApplication> StartCoordinatorAsync(CoordinatorOptions options)

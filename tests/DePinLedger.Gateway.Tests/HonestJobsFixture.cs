@@ -7,7 +7,6 @@ using DePinLedger.Chain.Contracts.Jobs;
 using DePinLedger.Chain.Contracts.Staking;
 using DePinLedger.Chain.Contracts.Token;
 using DePinLedger.Chain.Deployment;
-using DePinLedger.Chain.Operators;
 using DePinLedger.Chain.Tests.Support;
 using DePinLedger.Chain.Transactions;
 using DePinLedger.Data.Tests.Support;
@@ -19,7 +18,6 @@ using DePinLedger.Inference.Tests;
 using DePinLedger.Pipeline;
 using DePinLedger.Protocol.Encoding;
 using DePinLedger.Protocol.Jobs;
-using DePinLedger.Protocol.Receipts;
 using DePinLedger.Worker.Tests;
 using Microsoft.AspNetCore.Builder;
 using Nethereum.Hex.HexTypes;
@@ -114,7 +112,7 @@ public sealed class HonestJobsFixture : IAsyncLifetime
         try
         {
             await ModelRegistration.RegisterAsync(await Chain.SenderAsync(0), Chain.Deployment, Model, Chain.Deployment.StepVerifier, "stories260K", CancellationToken.None);
-            for (int i = 0; i < Operators.Length; i++) await RegisterNodeAsync(Operators[i], Nodes[i]);
+            for (int i = 0; i < Operators.Length; i++) await Chain.RegisterAndStakeAsync(Operators[i], Nodes[i]);
             foreach (int client in Clients) await FundClientAsync(client);
         }
         finally
@@ -142,15 +140,6 @@ public sealed class HonestJobsFixture : IAsyncLifetime
     private List<StageRoute> Route(int[] workers) =>
         [.. workers.Select(w => (Span: WorkerPlan[w].Span.Split('-'), Worker: Workers[w]))
             .Select(s => new StageRoute(int.Parse(s.Span[0], System.Globalization.CultureInfo.InvariantCulture), int.Parse(s.Span[1], System.Globalization.CultureInfo.InvariantCulture), [s.Worker.Address]))];
-
-    private async Task RegisterNodeAsync(int operatorAccount, TestNode node)
-    {
-        await Chain.MintAsync(AnvilChain.DevAddress(operatorAccount), 2_000);
-        NodeOperator op = await NodeOperator.CreateAsync(await Chain.SenderAsync(operatorAccount), Chain.Deployment, CancellationToken.None);
-        var nodeKey = new NodeKey(node.PrivateKey);
-        await op.RegisterAsync(nodeKey, "http://127.0.0.1:1", new Hardware(1024, 1000, 1000, 0), null, CancellationToken.None);
-        await op.StakeAsync(nodeKey.Address, 1_000 * Token, false, null, CancellationToken.None);
-    }
 
     /// <summary>Tokens for many jobs and one allowance for all of them, so a job costs the client one transaction.</summary>
     private async Task FundClientAsync(int client)
