@@ -3,7 +3,9 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using DePinLedger.Gateway.Telemetry;
 using DePinLedger.Protocol.Encoding;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace DePinLedger.Gateway.Tests;
 
@@ -29,8 +31,10 @@ public sealed class MetricsTests(GatewayFixture fixture)
 
         string after = await ScrapeAsync();
         Assert.Equal(9, streamed);
-        Assert.Equal(streamed, Value(after, Tokens) - Value(before, Tokens));
-        Assert.Equal(1, Value(after, FirstTokenCount) - Value(before, FirstTokenCount));
+        // Other coordinators of this test process export the same meter: count this coordinator's series only.
+        string instance = fixture.Coordinator.Services.GetRequiredService<GatewayMetrics>().Instance;
+        Assert.Equal(streamed, Value(after, Tokens, instance) - Value(before, Tokens, instance));
+        Assert.Equal(1, Value(after, FirstTokenCount, instance) - Value(before, FirstTokenCount, instance));
         Assert.Contains("# TYPE depin_gateway_jobs_queued gauge", after, StringComparison.Ordinal);
         Assert.Contains("http_server_request_duration_seconds", after, StringComparison.Ordinal);
     }
@@ -42,8 +46,8 @@ public sealed class MetricsTests(GatewayFixture fixture)
         return await response.Content.ReadAsStringAsync();
     }
 
-    /// <summary>The sum of a metric's samples (0 before its first measurement).</summary>
-    private static double Value(string exposition, string metric) =>
-        Regex.Matches(exposition, $@"^{metric}(?:\{{[^}}]*\}})?\s+(\S+)", RegexOptions.Multiline)
+    /// <summary>The sum of a metric's samples labelled with coordinator <paramref name="instance"/> (0 before its first measurement).</summary>
+    private static double Value(string exposition, string metric, string instance) =>
+        Regex.Matches(exposition, $@"^{metric}\{{[^}}]*coordinator=""{instance}""[^}}]*\}}\s+(\S+)", RegexOptions.Multiline)
             .Sum(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
 }

@@ -18,9 +18,17 @@ public sealed class GatewayMetrics
     private readonly UpDownCounter<long> _running;
     private readonly Counter<long> _disputes;
     private readonly Histogram<double> _timeToFirstToken;
+    private readonly KeyValuePair<string, object?> _instance;
+
+    /// <summary>
+    /// Tags every measurement (label <c>coordinator</c>): the meter is found by name process-wide, so where several
+    /// coordinators share a process (tests, an embedded devnet) each one's series stay apart.
+    /// </summary>
+    public string Instance { get; } = Guid.NewGuid().ToString("N")[..12];
 
     public GatewayMetrics(IMeterFactory meters)
     {
+        _instance = new("coordinator", Instance);
         Meter meter = meters.Create(MeterName);
         _tokens = meter.CreateCounter<long>("depin.gateway.tokens_served", "{token}", "Tokens streamed to clients (served replica)");
         _queued = meter.CreateUpDownCounter<long>("depin.gateway.jobs_queued", "{job}", "Accepted jobs waiting for a pipeline slot");
@@ -30,25 +38,25 @@ public sealed class GatewayMetrics
         _timeToFirstToken = meter.CreateHistogram<double>("depin.gateway.time_to_first_token", "s", "From accepting a job to its first served token");
     }
 
-    public void Queued() => _queued.Add(1);
+    public void Queued() => _queued.Add(1, _instance);
 
     public void Started()
     {
-        _queued.Add(-1);
-        _running.Add(1);
+        _queued.Add(-1, _instance);
+        _running.Add(1, _instance);
     }
 
-    public void Settled() => _running.Add(-1);
+    public void Settled() => _running.Add(-1, _instance);
 
     public void TokenServed(CoordinatedJob job, bool first)
     {
-        _tokens.Add(1);
-        if (first) _timeToFirstToken.Record((DateTimeOffset.UtcNow - job.AcceptedAt).TotalSeconds);
+        _tokens.Add(1, _instance);
+        if (first) _timeToFirstToken.Record((DateTimeOffset.UtcNow - job.AcceptedAt).TotalSeconds, _instance);
     }
 
     /// <summary>A dispute the watcher reported, by result for the coordinator (the challenger).</summary>
     public void Disputed(DisputeReport report) =>
-        _disputes.Add(1, new KeyValuePair<string, object?>("result", report.Error is not null ? "failed" : report.Outcome switch
+        _disputes.Add(1, _instance, new KeyValuePair<string, object?>("result", report.Error is not null ? "failed" : report.Outcome switch
         {
             nameof(DisputeOutcome.ChallengerWon) => "won",
             nameof(DisputeOutcome.DefenderWon) => "lost",
