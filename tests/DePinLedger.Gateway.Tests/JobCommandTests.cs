@@ -17,13 +17,7 @@ public sealed class JobCommandTests(GatewayFixture fixture) : IDisposable
     [Fact]
     public async Task Submit_PaysStreamsAndPrintsTheReceipt_StatusReadsItBack()
     {
-        const int client = 5;
-        await fixture.Chain.MintAsync(AnvilChain.DevAddress(client), 50);
-        string keystore = Path.Combine(_root, "keystore"), pass = Path.Combine(_root, "pass.txt"), deployment = Path.Combine(_root, "deployment.json");
-        File.WriteAllText(pass, "client passphrase\n");
-        new Keystore(keystore).Save(AnvilChain.DevKey(client), "client passphrase", scryptN: 1024);
-        fixture.Chain.Deployment.Save(deployment);
-        string[] chain = ["--rpc", fixture.Chain.Rpc.ToString(), "--deployment", deployment, "--keystore", keystore, "--passphrase-file", pass];
+        string[] chain = await ClientAsync(fixture.Chain, 5, _root);
 
         (int code, string output, string error) = Run(["job", "submit", "--model", SharedModels.Stories260K, "--prompt", "Once upon a time", "--max-tokens", "12",
             "--fee", "2.5", "--gateway", fixture.Http.BaseAddress!.ToString(), "--json", .. chain]);
@@ -54,7 +48,22 @@ public sealed class JobCommandTests(GatewayFixture fixture) : IDisposable
         Assert.Contains("--fee", error);
     }
 
-    private static (int Code, string Out, string Error) Run(string[] args)
+    /// <summary>
+    /// Dev account <paramref name="client"/> funded and in a keystore under <paramref name="root"/>, with a passphrase file
+    /// and the deployment file: the chain options a client's `depin job` verbs take.
+    /// </summary>
+    internal static async Task<string[]> ClientAsync(AnvilChain chain, int client, string root)
+    {
+        await chain.MintAsync(AnvilChain.DevAddress(client), 50);
+        string keystore = Path.Combine(root, "keystore"), pass = Path.Combine(root, "pass.txt"), deployment = Path.Combine(root, "deployment.json");
+        File.WriteAllText(pass, "client passphrase\n");
+        new Keystore(keystore).Save(AnvilChain.DevKey(client), "client passphrase", scryptN: 1024);
+        chain.Deployment.Save(deployment);
+        return ["--rpc", chain.Rpc.ToString(), "--deployment", deployment, "--keystore", keystore, "--passphrase-file", pass];
+    }
+
+    /// <summary>Runs `depin` in this process with its output captured.</summary>
+    internal static (int Code, string Out, string Error) Run(string[] args)
     {
         var stdout = new StringWriter { NewLine = "\n" };
         var stderr = new StringWriter { NewLine = "\n" };

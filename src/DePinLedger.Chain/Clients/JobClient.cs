@@ -6,7 +6,10 @@ using DePinLedger.Chain.Errors;
 using DePinLedger.Chain.Rpc;
 using DePinLedger.Chain.Transactions;
 using DePinLedger.Protocol.Encoding;
+using Nethereum.ABI.FunctionEncoding.Attributes;
 using Nethereum.Contracts;
+using Nethereum.Hex.HexTypes;
+using Nethereum.RPC.Eth.DTOs;
 using ProtocolRequest = DePinLedger.Protocol.Jobs.JobRequest;
 
 namespace DePinLedger.Chain.Clients;
@@ -15,6 +18,15 @@ namespace DePinLedger.Chain.Clients;
 public sealed record JobState(Bytes32 JobId, string Status, BigInteger Fee, int Replicas, DateTimeOffset Deadline, DateTimeOffset? SubmittedAt,
     byte WrongMask, int OpenDisputes, Bytes32? ServedTraceRoot, Bytes32? ServedOutputHash, uint ServedTokenCount, DateTimeOffset? ChallengeEndsAt, BigInteger ClientCredit);
 
+/// <summary>One stage's pay from a finalized job (JobMarket's StagePaid event).</summary>
+public sealed record StagePayout(byte Replica, byte Stage, string Node, string Operator, BigInteger Amount);
+
+/// <summary>
+/// How a settled job's fee went: every stage's pay and the treasury's part when it was finalized, or the client's
+/// refund and why (expired, all replicas wrong, dispute).
+/// </summary>
+public sealed record JobSettlement(Bytes32 JobId, string Status, IReadOnlyList<StagePayout> Stages, BigInteger ToTreasury, BigInteger Refunded, string? RefundReason);
+
 /// <summary>
 /// The client's side of JobMarket: pay for a job (approving the escrow first when the allowance is short) and read its
 /// state. The job id is computed locally (keccak256(abi.encode(client, request))) and checked against the event.
@@ -22,6 +34,7 @@ public sealed record JobState(Bytes32 JobId, string Status, BigInteger Fee, int 
 public sealed class JobClient(TransactionSender sender, DeploymentFile deployment)
 {
     private static readonly string[] StatusNames = ["none", "open", "submitted", "finalized", "refunded"];
+    private static readonly string[] RefundReasons = ["expired", "all replicas wrong", "dispute"];
 
     public string Client => sender.Address;
 
@@ -75,5 +88,48 @@ public sealed class JobClient(TransactionSender sender, DeploymentFile deploymen
         return new JobState(jobId, StatusNames[job.Status], job.Fee, job.Replicas, DateTimeOffset.FromUnixTimeSeconds((long)job.Deadline),
             job.SubmittedAt == 0 ? null : DateTimeOffset.FromUnixTimeSeconds((long)job.SubmittedAt), job.WrongMask, job.FreezeCount,
             served is null ? null : new Bytes32(served.ResultRoot), served is null ? null : new Bytes32(served.OutputHash), served?.TokenCount ?? 0, challengeEnds, credit);
+    }
+
+    /// <summary>
+    /// Waits until the job is settled on-chain (finalized after its challenge window, or refunded), polling every
+    /// <paramref name="poll"/>, and returns how its fee went. Throws <see cref="TimeoutException"/> after <paramref name="timeout"/>.
+    /// </summary>
+    public async Task<JobSettlement> WaitSettledAsync(Bytes32 jobId, TimeSpan timeout, TimeSpan poll, Action<JobState>? progress, CancellationToken cancellation)
+    {
+        DateTimeOffset giveUp = DateTimeOffset.UtcNow + timeout;
+        while (true)
+        {
+            JobState state = await StateAsync(jobId, cancellation) ?? throw new InvalidOperationException($"JobMarket has no job {jobId}");
+            if (state.Status is "finalized" or "refunded") return await SettlementAsync(jobId, state.Status, cancellation);
+            progress?.Invoke(state);
+            if (DateTimeOffset.UtcNow >= giveUp)
+                throw new TimeoutException($"job {jobId} is still {state.Status} after {timeout.TotalMinutes:F0} min" + (state.ChallengeEndsAt is { } ends ? $" (its challenge window ends {ends:u})" : ""));
+            await Task.Delay(poll, cancellation);
+        }
+    }
+
+    /// <summary>How a settled job's fee went, from JobMarket's StagePaid, JobFinalized and JobRefunded events of the job.</summary>
+    public async Task<JobSettlement> SettlementAsync(Bytes32 jobId, string status, CancellationToken cancellation)
+    {
+        IReadOnlyList<StagePaidEvent> paid = await JobEventsAsync<StagePaidEvent>(jobId, cancellation);
+        IReadOnlyList<JobFinalizedEvent> finalized = await JobEventsAsync<JobFinalizedEvent>(jobId, cancellation);
+        IReadOnlyList<JobRefundedEvent> refunded = await JobEventsAsync<JobRefundedEvent>(jobId, cancellation);
+        JobRefundedEvent? refund = refunded.Count > 0 ? refunded[0] : null;
+        return new JobSettlement(jobId, status,
+            [.. paid.Select(p => new StagePayout(p.Replica, p.Stage, p.Node, p.Operator, p.Amount))],
+            finalized.Count > 0 ? finalized[0].ToTreasury : BigInteger.Zero,
+            refund?.Amount ?? BigInteger.Zero,
+            refund is null ? null : refund.Reason < RefundReasons.Length ? RefundReasons[refund.Reason] : $"reason {refund.Reason}");
+    }
+
+    /// <summary>Every <typeparamref name="TEvent"/> JobMarket emitted for <paramref name="jobId"/> (its first indexed topic).</summary>
+    private async Task<IReadOnlyList<TEvent>> JobEventsAsync<TEvent>(Bytes32 jobId, CancellationToken cancellation) where TEvent : IEventDTO, new()
+    {
+        ChainConnection chain = sender.Chain;
+        Event<TEvent> handler = chain.Web3.Eth.GetEvent<TEvent>(deployment.JobMarket);
+        var filter = handler.CreateFilterInput(new BlockParameter(new HexBigInteger(deployment.StartBlock)), BlockParameter.CreateLatest());
+        // The job id is each of these events' first indexed parameter: the second topic, a bytes32 as it stands.
+        filter.Topics = [filter.Topics[0], jobId.ToString()];
+        return [.. (await chain.ReadAsync(() => handler.GetAllChangesAsync(filter), cancellation)).Select(e => e.Event)];
     }
 }

@@ -10,6 +10,7 @@ using DePinLedger.Inference.Model;
 using DePinLedger.Protocol.Encoding;
 using DePinLedger.Protocol.Jobs;
 using DePinLedger.Protocol.Tokens;
+using Spectre.Console;
 using static DePinLedger.Cli.Commands.ChainCommandSupport;
 
 namespace DePinLedger.Cli.Commands;
@@ -25,10 +26,27 @@ internal static class JobCommands
     private const string DefaultGateway = "http://127.0.0.1:8080";
 
     internal sealed record JobReport(string JobId, string Status, string CreateTransaction, string? SubmissionTransaction, int PromptTokens,
-        IReadOnlyList<int> Tokens, string Text, string? TraceRoot, string? OutputHash, string? ChallengeEndsAt, string? Error);
+        IReadOnlyList<int> Tokens, string Text, string? TraceRoot, string? OutputHash, string? ChallengeEndsAt, string? Error)
+    {
+        /// <summary>With --wait-settled: how the fee went once the job was finalized or refunded.</summary>
+        public SettlementReport? Settlement { get; init; }
+    }
+
+    /// <summary>A settled job's fee: each stage's pay and the treasury's part, or the client's refund (amounts in DPIN).</summary>
+    internal sealed record SettlementReport(string Status, IReadOnlyList<PayoutReport> Payouts, string ToTreasury, string Refunded, string? RefundReason)
+    {
+        public static SettlementReport Of(JobSettlement s) => new(s.Status,
+            [.. s.Stages.Select(p => new PayoutReport(p.Replica, p.Stage, p.Node, p.Operator, Dpin(p.Amount)))], Dpin(s.ToTreasury), Dpin(s.Refunded), s.RefundReason);
+    }
+
+    internal sealed record PayoutReport(int Replica, int Stage, string Node, string Operator, string Amount);
 
     internal sealed record JobStatusReport(string JobId, string Status, string Fee, int Replicas, string Deadline, string? SubmittedAt, string? ChallengeEndsAt,
-        string? TraceRoot, string? OutputHash, uint TokenCount, int OpenDisputes, int WrongMask, string ClientCredit, string? CoordinatorStatus, string? Text);
+        string? TraceRoot, string? OutputHash, uint TokenCount, int OpenDisputes, int WrongMask, string ClientCredit, string? CoordinatorStatus, string? Text)
+    {
+        /// <summary>Once finalized or refunded: how the fee went.</summary>
+        public SettlementReport? Settlement { get; init; }
+    }
 
     public static Command Create(CliContext context) =>
         new Command("job", "Pay for inference jobs on-chain and stream their results from a coordinator")
@@ -58,9 +76,15 @@ internal static class JobCommands
         Option<int> redundancy = CommonOptions.Number("--redundancy", "1, or 2 for a verified job run on two disjoint pipelines", 1, n => n is 1 or 2 ? null : $"must be 1 or 2, got {n}");
         Option<int> deadline = CommonOptions.Number("--deadline-minutes", "Minutes the coordinator has to submit the result (then the fee can be refunded)", 60, n => CommonOptions.AtLeast(n, 1));
         Option<string> gateway = Gateway();
+        Option<bool> waitSettled = new("--wait-settled")
+        {
+            Description = "After the result is on-chain, wait until the job is settled (finalized after its challenge window, or refunded) and print who was paid",
+        };
+        Option<int> settleTimeout = CommonOptions.Number("--settle-timeout-minutes", "How long --wait-settled waits at most (the challenge window is a day on a default deployment)", 1500,
+            n => CommonOptions.AtLeast(n, 1));
         var command = new Command("submit", "Pay for a job on-chain, post its prompt to the coordinator, stream the text, print the receipt")
         {
-            model, prompt, maxTokens, temperature, topP, seed, fee, redundancy, deadline, gateway,
+            model, prompt, maxTokens, temperature, topP, seed, fee, redundancy, deadline, gateway, waitSettled, settleTimeout,
         };
         connection.AddTo(command);
         command.SetAction((parsed, cancellation) => RunAsync(context, async () =>
@@ -90,9 +114,26 @@ internal static class JobCommands
                     throw new CliFailure($"the coordinator refused job {jobId} ({await ProblemAsync(posted, cancellation)}); it is paid: post it again, or after its deadline its fee can be refunded");
             (JsonElement final, string status) = await StreamAsync(http, jobId, json ? null : context.Out, gatewayUrl, cancellation);
             JobState? state = await client.StateAsync(jobId, cancellation);
-            var report = new JobReport(jobId.ToString(), status, created, final.GetProperty("submission_tx").GetString(), tokens.Length,
+            JobSettlement? settlement = null;
+            if (status == "submitted" && parsed.GetValue(waitSettled))
+            {
+                if (!json) context.Error.WriteLine($"waiting for job {jobId} to be settled (challenge window ends {state?.ChallengeEndsAt:u})");
+                try
+                {
+                    settlement = await client.WaitSettledAsync(jobId, TimeSpan.FromMinutes(parsed.GetValue(settleTimeout)), TimeSpan.FromSeconds(2), null, cancellation);
+                }
+                catch (TimeoutException e)
+                {
+                    throw new CliFailure(e.Message);
+                }
+                state = await client.StateAsync(jobId, cancellation);
+            }
+            var report = new JobReport(jobId.ToString(), state?.Status ?? status, created, final.GetProperty("submission_tx").GetString(), tokens.Length,
                 [.. final.GetProperty("tokens").EnumerateArray().Select(t => t.GetInt32())], final.GetProperty("text").GetString() ?? "",
-                state?.ServedTraceRoot?.ToString(), state?.ServedOutputHash?.ToString(), state?.ChallengeEndsAt?.ToString("u"), final.GetProperty("error").GetString());
+                state?.ServedTraceRoot?.ToString(), state?.ServedOutputHash?.ToString(), state?.ChallengeEndsAt?.ToString("u"), final.GetProperty("error").GetString())
+            {
+                Settlement = settlement is null ? null : SettlementReport.Of(settlement),
+            };
             if (json) context.Out.WriteLine(JsonSerializer.Serialize(report, JobJsonContext.Default.JobReport));
             else
             {
@@ -101,6 +142,7 @@ internal static class JobCommands
                     ("job", report.JobId), ("status", status + (state is null ? "" : $" (on-chain: {state.Status})")), ("tokens", report.Tokens.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)),
                     ("trace root", report.TraceRoot ?? "-"), ("output hash", report.OutputHash ?? "-"), ("result tx", report.SubmissionTransaction ?? "-"),
                     ("challenge window ends", report.ChallengeEndsAt ?? "-")));
+                if (report.Settlement is { } settled) Render(context.Out, SettlementTable(settled));
             }
             return status == "submitted" ? ExitCodes.Success : context.Fail(ExitCodes.Failure, $"job {jobId} failed: {report.Error}");
         }));
@@ -121,7 +163,9 @@ internal static class JobCommands
             string text = parsed.GetRequiredValue(id);
             if (!Bytes32.TryParse(text, out Bytes32 jobId) || !text.StartsWith("0x", StringComparison.Ordinal)) throw new UsageException($"JOB_ID must be 0x followed by 64 hex digits, got '{text}'");
             (TransactionSender sender, DeploymentFile deployment) = await connection.ConnectAsync(parsed, unlock: false, cancellation);
-            JobState state = await new JobClient(sender, deployment).StateAsync(jobId, cancellation) ?? throw new CliFailure($"JobMarket has no job {jobId}");
+            var client = new JobClient(sender, deployment);
+            JobState state = await client.StateAsync(jobId, cancellation) ?? throw new CliFailure($"JobMarket has no job {jobId}");
+            JobSettlement? settlement = state.Status is "finalized" or "refunded" ? await client.SettlementAsync(jobId, state.Status, cancellation) : null;
             JsonElement? view = null;
             if (parsed.GetValue(gateway) is { Length: > 0 } url)
             {
@@ -131,18 +175,37 @@ internal static class JobCommands
             }
             var report = new JobStatusReport(jobId.ToString(), state.Status, new TokenAmount(state.Fee, TokenAmount.DefaultDecimals).ToString(), state.Replicas, state.Deadline.ToString("u"),
                 state.SubmittedAt?.ToString("u"), state.ChallengeEndsAt?.ToString("u"), state.ServedTraceRoot?.ToString(), state.ServedOutputHash?.ToString(), state.ServedTokenCount,
-                state.OpenDisputes, state.WrongMask, new TokenAmount(state.ClientCredit, TokenAmount.DefaultDecimals).ToString(), view?.GetProperty("status").GetString(), view?.GetProperty("text").GetString());
+                state.OpenDisputes, state.WrongMask, new TokenAmount(state.ClientCredit, TokenAmount.DefaultDecimals).ToString(), view?.GetProperty("status").GetString(), view?.GetProperty("text").GetString())
+            {
+                Settlement = settlement is null ? null : SettlementReport.Of(settlement),
+            };
             if (parsed.GetValue(connection.Json)) context.Out.WriteLine(JsonSerializer.Serialize(report, JobJsonContext.Default.JobStatusReport));
             else
+            {
                 Render(context.Out, Properties(
                     ("job", report.JobId), ("status", report.Status), ("fee", report.Fee), ("replicas", report.Replicas.ToString(System.Globalization.CultureInfo.InvariantCulture)),
                     ("deadline", report.Deadline), ("submitted", report.SubmittedAt ?? "-"), ("challenge window ends", report.ChallengeEndsAt ?? "-"),
                     ("trace root", report.TraceRoot ?? "-"), ("output hash", report.OutputHash ?? "-"), ("open disputes", report.OpenDisputes.ToString(System.Globalization.CultureInfo.InvariantCulture)),
                     ("coordinator", report.CoordinatorStatus ?? "-"), ("text", report.Text ?? "-")));
+                if (report.Settlement is { } settled) Render(context.Out, SettlementTable(settled));
+            }
             return ExitCodes.Success;
         }));
         return command.WithExamples("depin job status 0x5c0e… --gateway http://127.0.0.1:8080");
     }
+
+    private static Table SettlementTable(SettlementReport settled)
+    {
+        var table = new Table().Border(TableBorder.Rounded)
+            .Title(settled.Status == "refunded" ? $"refunded {settled.Refunded} to the client ({settled.RefundReason})" : $"paid (treasury {settled.ToTreasury})")
+            .AddColumn("replica").AddColumn("stage").AddColumn("node").AddColumn("operator").AddColumn("paid");
+        foreach (PayoutReport p in settled.Payouts)
+            table.AddRow(p.Replica.ToString(System.Globalization.CultureInfo.InvariantCulture), p.Stage.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Markup.Escape(p.Node), Markup.Escape(p.Operator), Markup.Escape(p.Amount));
+        return table;
+    }
+
+    private static string Dpin(System.Numerics.BigInteger units) => new TokenAmount(units, TokenAmount.DefaultDecimals).ToString("DPIN");
 
     private static Uri GatewayUrl(string? text)
     {
@@ -209,4 +272,5 @@ internal sealed class CliFailure(string message) : IOException(message);
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
 [System.Text.Json.Serialization.JsonSerializable(typeof(JobCommands.JobReport))]
 [System.Text.Json.Serialization.JsonSerializable(typeof(JobCommands.JobStatusReport))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(JobCommands.SettlementReport))]
 internal sealed partial class JobJsonContext : System.Text.Json.Serialization.JsonSerializerContext;
