@@ -114,4 +114,51 @@ public sealed class ReputationTests
         Assert.Equal(0, latest[silent].UptimePpm);
         Assert.True(latest[silent].ScorePpm < latest[honest].ScorePpm);
     }
+
+    [Fact]
+    public async Task RecomputeJob_LeavesUnrated_ANodeWithNoHeartbeatDueSinceTheCoordinatorStartedListening()
+    {
+        await using SchedulerDatabase database = await SchedulerDatabase.CreateAsync();
+        var clock = new FixedClock(Swarm.Now);
+        string node = $"0x{4:x40}";
+        await database.AddNodeAsync(node, stake: 1e21m, registeredAt: Swarm.Now - TimeSpan.FromMinutes(2));
+        // The coordinator started 10 s ago (less than one 30 s heartbeat interval) and has heard nothing yet.
+        var listening = new ReputationJob(database.Factory, clock, Options with { ObservedSince = Swarm.Now - TimeSpan.FromSeconds(10) });
+
+        Assert.Equal(0, await listening.RunAsync(CancellationToken.None));
+        await using (DePinDbContext read = database.Context()) Assert.Empty(await read.ReputationSnapshots.ToListAsync());
+
+        // Judged from registration instead, the same silence is four missed heartbeats: uptime 0, scored below the threshold.
+        Assert.Equal(1, await new ReputationJob(database.Factory, clock, Options).RunAsync(CancellationToken.None));
+        await using (DePinDbContext read = database.Context())
+        {
+            ReputationSnapshot snapshot = Assert.Single(await read.ReputationSnapshots.ToListAsync());
+            Assert.Equal(0, snapshot.UptimePpm);
+            Assert.True(snapshot.ScorePpm < Threshold * 1e6);
+        }
+
+        // A minute after it started listening, the heartbeats it did not get count.
+        clock.Now += TimeSpan.FromSeconds(50);
+        Assert.Equal(1, await listening.RunAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task RecomputeJob_ScoresASlashedNode_EvenWithNoHeartbeatDueYet()
+    {
+        await using SchedulerDatabase database = await SchedulerDatabase.CreateAsync();
+        var clock = new FixedClock(Swarm.Now);
+        string node = $"0x{5:x40}";
+        await database.AddNodeAsync(node, stake: 1e21m, registeredAt: Swarm.Now - TimeSpan.FromMinutes(2));
+        await using (DePinDbContext db = database.Context())
+        {
+            db.Slashes.Add(new Slash { TxHash = "0xbb", Node = node, InfractionTime = Swarm.Now - TimeSpan.FromSeconds(30) });
+            await db.SaveChangesAsync();
+        }
+
+        var job = new ReputationJob(database.Factory, clock, Options with { ObservedSince = Swarm.Now - TimeSpan.FromSeconds(10) });
+
+        Assert.Equal(1, await job.RunAsync(CancellationToken.None));
+        await using DePinDbContext read = database.Context();
+        Assert.Equal(0, Assert.Single(await read.ReputationSnapshots.ToListAsync()).ScorePpm);
+    }
 }

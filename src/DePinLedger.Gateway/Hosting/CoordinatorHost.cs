@@ -91,7 +91,8 @@ public static class CoordinatorHost
             await using (DePinDbContext db = database.CreateContext()) await db.Database.MigrateAsync(cancellation);
             services.AddDePinDatabase(database);
             services.AddChainIndexer(chain.Connection.Options, chain.Deployment);
-            services.AddDePinScheduler();
+            // Heartbeats reach this coordinator from now on: uptime is not due for the time before it listened.
+            services.AddDePinScheduler(reputation: new ReputationOptions { ObservedSince = DateTimeOffset.UtcNow });
             services.AddSingleton<JobFinalizer>();
             // Background and deadline work (finalization, reputation recomputation) runs as Hangfire jobs beside the same database.
             services.AddHangfire(hangfire =>

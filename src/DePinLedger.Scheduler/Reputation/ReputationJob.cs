@@ -26,7 +26,7 @@ public sealed class ReputationJob(IDbContextFactory<DePinDbContext> database, Ti
         jobs.AddOrUpdate(RecurringJobId, Job.FromExpression<ReputationJob>(job => job.RunAsync(CancellationToken.None)), cron, new RecurringJobOptions());
     }
 
-    /// <summary>Scores every node as of now and writes the snapshots; returns how many.</summary>
+    /// <summary>Scores every node with a heartbeat due or a verdict as of now and writes the snapshots; returns how many.</summary>
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         DateTimeOffset now = clock.GetUtcNow();
@@ -57,10 +57,18 @@ public sealed class ReputationJob(IDbContextFactory<DePinDbContext> database, Ti
         var slashes = (await db.Slashes.Select(s => new { s.Node, s.InfractionTime }).ToListAsync(cancellationToken))
             .ToLookup(s => s.Node, s => now - s.InfractionTime, StringComparer.Ordinal);
 
+        int scored = 0;
         foreach (var node in nodes)
         {
+            List<UptimeDay> uptime = UptimeDays(beatsPerDay, node.Address, node.RegisteredAt, now);
+            // Nothing to judge yet — not one heartbeat due (just registered, or the coordinator just started) and no
+            // verification, dispute or slash —: the node stays as it was (unrated until now) rather than being scored
+            // down for heartbeats nobody could have received. A slash or a verdict is always scored.
+            bool judged = verifications[node.Address].Any() || disputes[node.Address].Any() || slashes[node.Address].Any();
+            if (!judged && uptime.Sum(d => d.Expected) < 1) continue;
+            scored++;
             var inputs = new ReputationInputs(
-                UptimeDays(beatsPerDay, node.Address, node.RegisteredAt, now),
+                uptime,
                 [.. rtt[node.Address]],
                 verifications[node.Address].Where(v => !v.ProvenWrong).Sum(v => v.Count),
                 verifications[node.Address].Where(v => v.ProvenWrong).Sum(v => v.Count),
@@ -90,7 +98,7 @@ public sealed class ReputationJob(IDbContextFactory<DePinDbContext> database, Ti
             });
         }
         await db.SaveChangesAsync(cancellationToken);
-        return nodes.Count;
+        return scored;
     }
 
     /// <summary>Heartbeat counts per node for each day of the window, day 0 being the last 24 hours (one aggregate query per day).</summary>
@@ -108,14 +116,15 @@ public sealed class ReputationJob(IDbContextFactory<DePinDbContext> database, Ti
         return counts;
     }
 
-    /// <summary>Seen and due heartbeats per day; only the part of a day after registration is due.</summary>
+    /// <summary>Seen and due heartbeats per day; only the part of a day after registration (and after <see cref="ReputationOptions.ObservedSince"/>) is due.</summary>
     private List<UptimeDay> UptimeDays(Dictionary<string, long>[] beatsPerDay, string node, DateTimeOffset registeredAt, DateTimeOffset now)
     {
         var days = new List<UptimeDay>(beatsPerDay.Length);
         for (int d = 0; d < beatsPerDay.Length; d++)
         {
             DateTimeOffset from = now - TimeSpan.FromDays(d + 1), to = now - TimeSpan.FromDays(d);
-            TimeSpan registered = to - (registeredAt > from ? registeredAt : from);
+            DateTimeOffset since = _options.ObservedSince is { } observed && observed > registeredAt ? observed : registeredAt;
+            TimeSpan registered = to - (since > from ? since : from);
             if (registered <= TimeSpan.Zero) continue;
             days.Add(new UptimeDay(d + 0.5, beatsPerDay[d].GetValueOrDefault(node), registered / _options.HeartbeatInterval));
         }

@@ -12,6 +12,12 @@ public sealed record ReputationOptions
     /// <summary>The workers' heartbeat interval: one heartbeat per interval is full uptime [default: 30 s, the worker's default].</summary>
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// When this coordinator began receiving heartbeats (its start): none are due before it, so a node is not marked down
+    /// for the time nobody was listening [default: null, due from registration].
+    /// </summary>
+    public DateTimeOffset? ObservedSince { get; init; }
+
     /// <summary>RTT samples this recent feed the latency part [default: 1 hour].</summary>
     public TimeSpan LatencyWindow { get; init; } = TimeSpan.FromHours(1);
 
