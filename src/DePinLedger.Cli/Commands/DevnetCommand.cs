@@ -88,8 +88,16 @@ internal static class DevnetCommand
                         view.Nodes(await devnet.NodeStandingsAsync(token));
                     }, cancellation);
                 }
-                IReadOnlyList<DevnetJob> results = view is null ? await StartAndRunJobsAsync() : await view.ShowAsync(AnsiConsole.Console, StartAndRunJobsAsync);
-                view = null;
+                IReadOnlyList<DevnetJob> results;
+                try
+                {
+                    results = view is null ? await StartAndRunJobsAsync() : await view.ShowAsync(AnsiConsole.Console, StartAndRunJobsAsync);
+                }
+                finally
+                {
+                    // The live view is gone: what follows (summary, load, settlement, or the shutdown after a failure) prints lines.
+                    view = null;
+                }
                 IReadOnlyList<DevnetNode> nodes = await devnet.NodeStandingsAsync(cancellation);
                 (int listed, int staked, int reporting) = await devnet.CoordinatorNodesAsync(cancellation);
                 Report($"the coordinator's node list (GET /v1/nodes): {listed} nodes indexed from the chain ({staked} staked), {reporting} reporting signed heartbeats");
