@@ -53,7 +53,8 @@ public sealed class DisputeHooksTests : IAsyncLifetime
         Bytes32 jobId = await _scenario.RunJobAsync(client: 3, node: 1, finalize: false);
         ulong infraction = (await _anvil.Deployer.QueryOutputAsync<GetJobFunction, GetJobOutput>(_anvil.Deployment.JobMarket, new GetJobFunction { JobId = jobId.ToArray() }, default)).Job.CreatedAt;
         await _scenario.UnbondAsync(1, 300);                  // after it: slashable
-        await _scenario.UnbondAsync(1, 50);                   // same second as the previous one on a fast chain, or a new entry
+        await _anvil.WarpAsync(TimeSpan.FromSeconds(1));
+        await _scenario.UnbondAsync(1, 50);                   // a newer entry: the slash empties it and the contract pops it
         await Game(_anvil.Deployment.StakeManager, new FreezeNodeFunction { Node = node });
         await Game(_anvil.Deployment.JobMarket, new FreezeJobFunction { JobId = jobId.ToArray() });
         await Game(_anvil.Deployment.JobMarket, new MarkReplicaWrongFunction { JobId = jobId.ToArray(), Replica = 0 });

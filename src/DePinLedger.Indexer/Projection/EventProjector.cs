@@ -112,12 +112,16 @@ internal sealed class EventProjector(DePinDbContext db, AppendOnlyRows rows)
                 // Newest entries first, only those started at or after the infraction (as the contract takes them).
                 decimal remaining = Amount(e.FromUnbonding);
                 DateTimeOffset infraction = Time(e.InfractionTime);
+                bool atTail = true;
                 foreach (UnbondingEntry entry in (await PendingEntriesAsync(node.Address, cancellation)).Where(u => u.StartedAt >= infraction).OrderByDescending(u => u.StartedAt))
                 {
                     if (remaining == 0) break;
                     decimal take = Math.Min(entry.Amount, remaining);
                     entry.Amount -= take;
                     remaining -= take;
+                    // The contract pops the entries it empties at the tail of its queue (getUnbondings no longer lists them).
+                    if (entry.Amount == 0 && atTail) db.UnbondingEntries.Remove(entry);
+                    else atTail = false;
                 }
                 db.Slashes.Add(new Slash
                 {
