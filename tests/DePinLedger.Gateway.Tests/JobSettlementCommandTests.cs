@@ -76,10 +76,10 @@ public sealed class JobSettlementCommandTests(JobSettlementFixture fixture) : ID
                 Assert.Equal(0, payouts[s].GetProperty("replica").GetInt32());
                 Assert.Equal(s, payouts[s].GetProperty("stage").GetInt32());
                 Assert.Equal(AnvilChain.DevAddress(1), payouts[s].GetProperty("operator").GetString(), ignoreCase: true);
-                Assert.Equal(Dpin(share), payouts[s].GetProperty("amount").GetString());
+                Assert.Equal(Protocol.Tokens.TokenAmount.Dpin(share), payouts[s].GetProperty("amount").GetString());
                 toOperators += share;
             }
-            Assert.Equal(Dpin(info.Fee - toOperators), settlement.GetProperty("to_treasury").GetString());
+            Assert.Equal(Protocol.Tokens.TokenAmount.Dpin(info.Fee - toOperators), settlement.GetProperty("to_treasury").GetString());
 
             (code, output, error) = JobCommandTests.Run(["job", "status", jobId.ToString(), "--json", .. chain]);
             Assert.True(code == 0, error);
@@ -94,7 +94,6 @@ public sealed class JobSettlementCommandTests(JobSettlementFixture fixture) : ID
         }
     }
 
-    private static string Dpin(BigInteger units) => new Protocol.Tokens.TokenAmount(units, Protocol.Tokens.TokenAmount.DefaultDecimals).ToString("DPIN");
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 }

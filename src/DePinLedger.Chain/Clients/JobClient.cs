@@ -111,9 +111,9 @@ public sealed class JobClient(TransactionSender sender, DeploymentFile deploymen
     /// <summary>How a settled job's fee went, from JobMarket's StagePaid, JobFinalized and JobRefunded events of the job.</summary>
     public async Task<JobSettlement> SettlementAsync(Bytes32 jobId, string status, CancellationToken cancellation)
     {
-        IReadOnlyList<StagePaidEvent> paid = await JobEventsAsync<StagePaidEvent>(jobId, cancellation);
-        IReadOnlyList<JobFinalizedEvent> finalized = await JobEventsAsync<JobFinalizedEvent>(jobId, cancellation);
-        IReadOnlyList<JobRefundedEvent> refunded = await JobEventsAsync<JobRefundedEvent>(jobId, cancellation);
+        IReadOnlyList<StagePaidEvent> paid = await EventsAsync<StagePaidEvent>(jobId, cancellation);
+        IReadOnlyList<JobFinalizedEvent> finalized = await EventsAsync<JobFinalizedEvent>(jobId, cancellation);
+        IReadOnlyList<JobRefundedEvent> refunded = await EventsAsync<JobRefundedEvent>(jobId, cancellation);
         JobRefundedEvent? refund = refunded.Count > 0 ? refunded[0] : null;
         return new JobSettlement(jobId, status,
             [.. paid.Select(p => new StagePayout(p.Replica, p.Stage, p.Node, p.Operator, p.Amount))],
@@ -122,14 +122,17 @@ public sealed class JobClient(TransactionSender sender, DeploymentFile deploymen
             refund is null ? null : refund.Reason < RefundReasons.Length ? RefundReasons[refund.Reason] : $"reason {refund.Reason}");
     }
 
-    /// <summary>Every <typeparamref name="TEvent"/> JobMarket emitted for <paramref name="jobId"/> (its first indexed topic).</summary>
-    private async Task<IReadOnlyList<TEvent>> JobEventsAsync<TEvent>(Bytes32 jobId, CancellationToken cancellation) where TEvent : IEventDTO, new()
+    /// <summary>
+    /// Every <typeparamref name="TEvent"/> JobMarket emitted since its deployment; with <paramref name="jobId"/>, only
+    /// those of that job (the job id is the first indexed parameter of every job event).
+    /// </summary>
+    public async Task<IReadOnlyList<TEvent>> EventsAsync<TEvent>(Bytes32? jobId, CancellationToken cancellation) where TEvent : IEventDTO, new()
     {
         ChainConnection chain = sender.Chain;
         Event<TEvent> handler = chain.Web3.Eth.GetEvent<TEvent>(deployment.JobMarket);
         var filter = handler.CreateFilterInput(new BlockParameter(new HexBigInteger(deployment.StartBlock)), BlockParameter.CreateLatest());
-        // The job id is each of these events' first indexed parameter: the second topic, a bytes32 as it stands.
-        filter.Topics = [filter.Topics[0], jobId.ToString()];
+        // A job id narrows the second topic, a bytes32 as it stands.
+        if (jobId is { } job) filter.Topics = [filter.Topics[0], job.ToString()];
         return [.. (await chain.ReadAsync(() => handler.GetAllChangesAsync(filter), cancellation)).Select(e => e.Event)];
     }
 }

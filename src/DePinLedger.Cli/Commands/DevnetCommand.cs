@@ -4,6 +4,7 @@ using DePinLedger.Cli.CommandLine;
 using DePinLedger.Cli.Devnet;
 using DePinLedger.Data;
 using DePinLedger.Inference.Model;
+using DePinLedger.Protocol.Tokens;
 using Spectre.Console;
 using static DePinLedger.Cli.Commands.ChainCommandSupport;
 
@@ -143,15 +144,15 @@ internal static class DevnetCommand
         foreach (DevnetPayout p in settlement.Payouts)
         {
             string nodeList = string.Join(", ", p.Nodes.Select(n => n[..10] + "…" + (nodes.Any(d => d.Faulty && d.Node == n) ? " (faulty)" : "")));
-            payouts.AddRow(Markup.Escape(p.Operator), Markup.Escape(nodeList), p.StagesPaid.ToString(CultureInfo.InvariantCulture), Markup.Escape(DevnetRunner.Dpin(p.Paid)),
-                Markup.Escape(DevnetRunner.Dpin(p.Credit)));
+            payouts.AddRow(Markup.Escape(p.Operator), Markup.Escape(nodeList), p.StagesPaid.ToString(CultureInfo.InvariantCulture), Markup.Escape(TokenAmount.Dpin(p.Paid)),
+                Markup.Escape(TokenAmount.Dpin(p.Credit)));
         }
-        payouts.AddRow("treasury", "-", "-", "-", Markup.Escape(DevnetRunner.Dpin(settlement.TreasuryCredit)));
+        payouts.AddRow("treasury", "-", "-", "-", Markup.Escape(TokenAmount.Dpin(settlement.TreasuryCredit)));
         Render(context.Out, payouts);
         var refunds = new Table().Border(TableBorder.Rounded).Title($"refunds ({settlement.Refunded} of {settlement.Jobs} jobs)")
             .AddColumn("job").AddColumn("client").AddColumn("amount").AddColumn("reason");
         foreach (DevnetRefund r in settlement.Refunds)
-            refunds.AddRow(Markup.Escape(r.JobId.ToString()[..10] + "…"), Markup.Escape(r.Client), Markup.Escape(DevnetRunner.Dpin(r.Amount)), Markup.Escape(r.Reason));
+            refunds.AddRow(Markup.Escape(r.JobId.ToString()[..10] + "…"), Markup.Escape(r.Client), Markup.Escape(TokenAmount.Dpin(r.Amount)), Markup.Escape(r.Reason));
         Render(context.Out, refunds);
     }
 }

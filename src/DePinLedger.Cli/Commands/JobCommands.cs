@@ -36,7 +36,7 @@ internal static class JobCommands
     internal sealed record SettlementReport(string Status, IReadOnlyList<PayoutReport> Payouts, string ToTreasury, string Refunded, string? RefundReason)
     {
         public static SettlementReport Of(JobSettlement s) => new(s.Status,
-            [.. s.Stages.Select(p => new PayoutReport(p.Replica, p.Stage, p.Node, p.Operator, Dpin(p.Amount)))], Dpin(s.ToTreasury), Dpin(s.Refunded), s.RefundReason);
+            [.. s.Stages.Select(p => new PayoutReport(p.Replica, p.Stage, p.Node, p.Operator, TokenAmount.Dpin(p.Amount)))], TokenAmount.Dpin(s.ToTreasury), TokenAmount.Dpin(s.Refunded), s.RefundReason);
     }
 
     internal sealed record PayoutReport(int Replica, int Stage, string Node, string Operator, string Amount);
@@ -205,7 +205,6 @@ internal static class JobCommands
         return table;
     }
 
-    private static string Dpin(System.Numerics.BigInteger units) => new TokenAmount(units, TokenAmount.DefaultDecimals).ToString("DPIN");
 
     private static Uri GatewayUrl(string? text)
     {

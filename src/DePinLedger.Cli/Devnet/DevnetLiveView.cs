@@ -118,12 +118,12 @@ internal static class DevnetTables
             .AddColumn("node").AddColumn("operator").AddColumn("region").AddColumn("layers").AddColumn("active stake").AddColumn("reputation").AddColumn("fault");
         foreach (DevnetNode n in nodes)
             table.AddRow(Markup.Escape(Address(n.Node)), Markup.Escape(Address(n.Operator)), n.Region.ToString(CultureInfo.InvariantCulture), n.Span,
-                Markup.Escape(new TokenAmount(n.Stake, TokenAmount.DefaultDecimals).ToString("DPIN")),
+                Markup.Escape(TokenAmount.Dpin(n.Stake)),
                 n.Reputation is { } r ? r.ToString("F2", CultureInfo.InvariantCulture) : "-", n.Faulty ? "noise" : "-");
         return table;
     }
 
-    public static string Shorten(string text, int length)
+    private static string Shorten(string text, int length)
     {
         string line = text.ReplaceLineEndings(" ");
         return line.Length <= length ? line : line[..(length - 1)] + "…";

@@ -24,8 +24,6 @@ using DePinLedger.Protocol.Tokens;
 using DePinLedger.Scheduler.Planning;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
-using Nethereum.ABI.FunctionEncoding.Attributes;
-using Nethereum.RPC.Eth.DTOs;
 using Nethereum.Web3.Accounts;
 using Jobs = DePinLedger.Chain.Contracts.Jobs;
 using RefundReason = DePinLedger.Data.Jobs.RefundReason;
@@ -338,9 +336,11 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
     /// </summary>
     public async Task<DevnetSettlement> WaitSettledAsync(CancellationToken cancellation)
     {
-        ChainConnection chain = (await SenderAsync(0, cancellation)).Chain;
+        TransactionSender reader = await SenderAsync(0, cancellation);
+        ChainConnection chain = reader.Chain;
         string market = _deployment.JobMarket;
-        Bytes32[] jobs = [.. (await EventsAsync<Jobs.JobCreatedEvent>(chain, cancellation)).Select(e => new Bytes32(e.JobId))];
+        var jobMarket = new JobClient(reader, _deployment);
+        Bytes32[] jobs = [.. (await jobMarket.EventsAsync<Jobs.JobCreatedEvent>(null, cancellation)).Select(e => new Bytes32(e.JobId))];
         TimeSpan patience = TimeSpan.FromSeconds(settings.ChallengeWindowSeconds) + TimeSpan.FromMinutes(2);
         var waited = Stopwatch.StartNew();
         int reported = -1;
@@ -363,7 +363,7 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
             await Task.Delay(1000, cancellation);
         }
 
-        IReadOnlyList<Jobs.StagePaidEvent> paid = await EventsAsync<Jobs.StagePaidEvent>(chain, cancellation);
+        IReadOnlyList<Jobs.StagePaidEvent> paid = await jobMarket.EventsAsync<Jobs.StagePaidEvent>(null, cancellation);
         var payouts = new List<DevnetPayout>();
         foreach (string op in Nodes.Select(n => n.Operator).Distinct(StringComparer.OrdinalIgnoreCase))
         {
@@ -371,28 +371,18 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
             payouts.Add(new DevnetPayout(op, [.. Nodes.Where(n => string.Equals(n.Operator, op, StringComparison.OrdinalIgnoreCase)).Select(n => n.Node)], mine.Length,
                 mine.Aggregate(BigInteger.Zero, (sum, p) => sum + p.Amount), await CreditAsync(chain, op, cancellation)));
         }
-        DevnetRefund[] refunds = [.. (await EventsAsync<Jobs.JobRefundedEvent>(chain, cancellation)).Select(e => new DevnetRefund(new Bytes32(e.JobId), e.Client, e.Amount, ((RefundReason)e.Reason).ToString()))];
+        DevnetRefund[] refunds = [.. (await jobMarket.EventsAsync<Jobs.JobRefundedEvent>(null, cancellation)).Select(e => new DevnetRefund(new Bytes32(e.JobId), e.Client, e.Amount, ((RefundReason)e.Reason).ToString()))];
         string treasury = await chain.QueryAsync<Jobs.TreasuryFunction, string>(market, new Jobs.TreasuryFunction(), cancellation);
         var settlement = new DevnetSettlement(jobs.Length, statuses.Count(s => s == OnChainStatus.Finalized), statuses.Count(s => s == OnChainStatus.Refunded),
             statuses.Count(s => s == OnChainStatus.Open), payouts, refunds, await CreditAsync(chain, treasury, cancellation));
-        Say($"settled: {settlement.Finalized} jobs finalized, the stage operators paid {Dpin(payouts.Aggregate(BigInteger.Zero, (sum, p) => sum + p.Paid))}; " +
+        Say($"settled: {settlement.Finalized} jobs finalized, the stage operators paid {TokenAmount.Dpin(payouts.Aggregate(BigInteger.Zero, (sum, p) => sum + p.Paid))}; " +
             $"{settlement.Refunded} refunded" + (settlement.NeverSubmitted > 0 ? $"; {settlement.NeverSubmitted} never submitted" : ""));
         return settlement;
     }
 
-    /// <summary>An amount of token base units as DPIN.</summary>
-    internal static string Dpin(BigInteger units) => new TokenAmount(units, TokenAmount.DefaultDecimals).ToString("DPIN");
-
     private Task<BigInteger> CreditAsync(ChainConnection chain, string account, CancellationToken cancellation) =>
         chain.QueryAsync<Jobs.CreditOfFunction, BigInteger>(_deployment.JobMarket, new Jobs.CreditOfFunction { Account = account }, cancellation);
 
-    /// <summary>Every <typeparamref name="TEvent"/> JobMarket emitted.</summary>
-    private async Task<IReadOnlyList<TEvent>> EventsAsync<TEvent>(ChainConnection chain, CancellationToken cancellation) where TEvent : IEventDTO, new()
-    {
-        var handler = chain.Web3.Eth.GetEvent<TEvent>(_deployment.JobMarket);
-        var filter = handler.CreateFilterInput(BlockParameter.CreateEarliest(), BlockParameter.CreateLatest());
-        return [.. (await chain.ReadAsync(() => handler.GetAllChangesAsync(filter), cancellation)).Select(e => e.Event)];
-    }
 
     private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 

@@ -60,5 +60,8 @@ public readonly record struct TokenAmount(BigInteger Units, byte Decimals)
     /// <summary>The amount with a symbol: "1000 DPIN".</summary>
     public string ToString(string symbol) => $"{this} {symbol}";
 
+    /// <summary><paramref name="units"/> of the DePin token, shown in whole tokens with its symbol ("2.5 DPIN").</summary>
+    public static string Dpin(BigInteger units) => new TokenAmount(units, DefaultDecimals).ToString("DPIN");
+
     private static bool IsDigits(string s) => s.All(char.IsAsciiDigit);
 }
