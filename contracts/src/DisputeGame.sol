@@ -851,8 +851,10 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
 
         IJobMarket.JobInfo memory job = JOB_MARKET.getJob(_d.jobId);
         uint256 reward = _slash(_disputeId, _d, v, job.createdAt, _defenderStages, _challengerStages);
+        if (_settleJob(_d, job, v, _defenderStages, _challengerStages) && reward != 0) {
+            reward -= _compensate(_d, _defenderStages, _challengerStages, reward);
+        }
         if (reward != 0) _credit(_disputeId, v.winner, reward);
-        _settleJob(_d, job, v, _defenderStages, _challengerStages);
         _freezeNodes(_defenderStages, false);
         if (_d.conflictingReplica != OWN_COMMITMENT) _freezeNodes(_challengerStages, false);
         emit DisputeResolved(_disputeId, _d.outcome, _d.reason, v.winner);
@@ -920,14 +922,16 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
     }
 
     /// @dev Tells the JobMarket: replicas proven wrong, refund when the served replica 0 is wrong, unfreeze, and
-    ///      pay the honest replica when the job can be settled now.
+    ///      pay the honest replica when the job can be settled now. Returns whether replica 1, the other side of
+    ///      this dispute and not proven wrong, is to be paid from the slash because the refund took its pay away
+    ///      (only when no other dispute is open on the job: one against replica 1 could still prove it wrong).
     function _settleJob(
         Dispute storage _d,
         IJobMarket.JobInfo memory _job,
         Verdict memory _v,
         IJobMarket.StageRecord[] calldata _defenderStages,
         IJobMarket.StageRecord[] calldata _challengerStages
-    ) internal {
+    ) internal returns (bool compensate_) {
         bytes32 jobId = _d.jobId;
         uint8 wrongMask = _job.wrongMask;
         if (_v.defenderWrong && wrongMask & _bit(_d.defenderReplica) == 0) {
@@ -943,6 +947,8 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
         if (submitted && wrongMask & 1 != 0) {
             JOB_MARKET.refundClient(jobId);
             submitted = false;
+            compensate_ = _job.replicas == 2 && wrongMask == 1 && _job.freezeCount == 1
+                && _d.conflictingReplica != OWN_COMMITMENT;
         }
         JOB_MARKET.unfreezeJob(jobId);
         // With the other replica proven wrong, the window over and no other dispute open, pay the honest one now
@@ -954,6 +960,21 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
             if (_d.defenderReplica == 0) JOB_MARKET.payHonestReplica(jobId, 0, _defenderStages);
             else if (_d.conflictingReplica == 0) JOB_MARKET.payHonestReplica(jobId, 0, _challengerStages);
         }
+    }
+
+    /// @dev Pays replica 1's stage operators from `_reward` through the JobMarket (see {_settleJob}); returns what
+    ///      it took. The JobMarket pulls exactly that, so the allowance is cleared when it took less.
+    function _compensate(
+        Dispute storage _d,
+        IJobMarket.StageRecord[] calldata _defenderStages,
+        IJobMarket.StageRecord[] calldata _challengerStages,
+        uint256 _reward
+    ) internal returns (uint256 paid_) {
+        // Replica 0 is wrong, so replica 1 is whichever side of this dispute is not replica 0.
+        IJobMarket.StageRecord[] calldata honest = _d.defenderReplica == 1 ? _defenderStages : _challengerStages;
+        TOKEN.forceApprove(address(JOB_MARKET), _reward);
+        paid_ = JOB_MARKET.payFromSlash(_d.jobId, 1, honest, _reward);
+        if (paid_ != _reward) TOKEN.forceApprove(address(JOB_MARKET), 0);
     }
 
     /// @dev Freezes (or unfreezes) the node of every stage.

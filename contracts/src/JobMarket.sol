@@ -100,6 +100,8 @@ contract JobMarket is IJobMarket, EIP712, ReentrancyGuardTransient {
     }
 
     mapping(bytes32 jobId => Job job) private _jobs;
+    /// @dev Jobs whose honest replica was paid from a slash ({payFromSlash}); a rare path, so kept out of Job.
+    mapping(bytes32 jobId => bool paid) private _paidFromSlash;
     mapping(bytes32 jobId => Replica[MAX_REPLICAS] results) private _replicas;
     mapping(address account => uint256 amount) private _credits;
 
@@ -281,6 +283,27 @@ contract JobMarket is IJobMarket, EIP712, ReentrancyGuardTransient {
         _checkSettleable(_jobId, job);
         _checkReplica(_jobId, job, _replica);
         _payHonestReplica(_jobId, job, _replica, _stages);
+    }
+
+    /// @inheritdoc IJobMarket
+    function payFromSlash(bytes32 _jobId, uint8 _replica, StageRecord[] calldata _stages, uint256 _budget)
+        external
+        nonReentrant
+        returns (uint256 paid_)
+    {
+        _checkDisputeGame();
+        Job storage job = _jobs[_jobId];
+        // INVARIANT: the fee went back to the client, so this pay can only come from outside the escrow.
+        if (job.status != JobStatus.Refunded) revert JobMarket_JobNotRefunded(_jobId, job.status);
+        // INVARIANT: a job's honest replica is paid once.
+        if (_paidFromSlash[_jobId]) revert JobMarket_AlreadyCompensated(_jobId);
+        _checkReplica(_jobId, job, _replica);
+        _paidFromSlash[_jobId] = true;
+        (uint256 net, uint256 denominator) = _shareBase(job, 1);
+        paid_ = _payReplica(_jobId, _replica, _stages, net, denominator, _budget);
+        emit ReplicaCompensated(_jobId, _replica, paid_);
+        // Interaction last: the credits above are backed by the tokens pulled here.
+        if (paid_ != 0) TOKEN.safeTransferFrom(msg.sender, address(this), paid_);
     }
 
     // ------------------------------------------------------------------ views
@@ -655,7 +678,7 @@ contract JobMarket is IJobMarket, EIP712, ReentrancyGuardTransient {
             if (paidMask & _bit(r) != 0) {
                 // Safe cast: r < replicas <= MAX_REPLICAS (2).
                 // forge-lint: disable-next-line(unsafe-typecast)
-                toOperators += _payReplica(_jobId, uint8(r), _stages[r], net, denominator);
+                toOperators += _payReplica(_jobId, uint8(r), _stages[r], net, denominator, type(uint256).max);
             }
         }
         _finishPayment(_jobId, _job, paidMask, toOperators);
@@ -668,7 +691,7 @@ contract JobMarket is IJobMarket, EIP712, ReentrancyGuardTransient {
     {
         _job.status = JobStatus.Finalized;
         (uint256 net, uint256 denominator) = _shareBase(_job, 1);
-        uint256 toOperators = _payReplica(_jobId, _replica, _stages, net, denominator);
+        uint256 toOperators = _payReplica(_jobId, _replica, _stages, net, denominator, type(uint256).max);
         _finishPayment(_jobId, _job, _bit(_replica), toOperators);
     }
 
@@ -687,13 +710,15 @@ contract JobMarket is IJobMarket, EIP712, ReentrancyGuardTransient {
         denominator_ = uint256(_job.layerCount) * _paidReplicas;
     }
 
-    /// @dev Credits each stage operator of a replica net x layers / denominator. Returns the sum.
+    /// @dev Credits each stage operator of a replica net x layers / denominator, in stage order, until `_budget` is
+    ///      spent. Returns the sum.
     function _payReplica(
         bytes32 _jobId,
         uint8 _replica,
         StageRecord[] calldata _stages,
         uint256 _net,
-        uint256 _denominator
+        uint256 _denominator,
+        uint256 _budget
     ) internal returns (uint256 paid_) {
         _checkStages(_jobId, _replica, _stages);
         uint256 n = _stages.length;
@@ -702,6 +727,8 @@ contract JobMarket is IJobMarket, EIP712, ReentrancyGuardTransient {
             // Cannot overflow: net < 2^96 and layers <= 2^16. The shares sum to at most net because the layers of
             // the paid replicas sum to the denominator (the stages were checked to cover every layer once).
             uint256 share = _net * (uint256(stage.lastLayer) - stage.firstLayer + 1) / _denominator;
+            // paid_ <= _budget holds after every stage, so the subtraction cannot underflow.
+            if (share > _budget - paid_) share = _budget - paid_;
             address operator = STAKE_MANAGER.operatorOf(stage.node);
             _credits[operator] += share;
             paid_ += share;

@@ -36,6 +36,7 @@ contract JobMarket_Init is DePinFixture {
     event JobFrozen(bytes32 indexed jobId, uint16 freezeCount);
     event JobUnfrozen(bytes32 indexed jobId, uint16 freezeCount);
     event ReplicaProvenWrong(bytes32 indexed jobId, uint8 replica);
+    event ReplicaCompensated(bytes32 indexed jobId, uint8 replica, uint256 amount);
     event CreditClaimed(address indexed recipient, uint256 amount);
 
     uint32 internal constant TOKENS = 200;
@@ -829,6 +830,8 @@ contract JobMarket_DisputeHooks_Test is JobMarket_Init {
         market.refundClient(jobId);
         vm.expectRevert(abi.encodeWithSelector(IJobMarket.JobMarket_NotDisputeGame.selector, _caller));
         market.payHonestReplica(jobId, 0, stages);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.JobMarket_NotDisputeGame.selector, _caller));
+        market.payFromSlash(jobId, 1, stages, 0);
         vm.stopPrank();
     }
 
@@ -974,6 +977,100 @@ contract JobMarket_DisputeHooks_Test is JobMarket_Init {
             abi.encodeWithSelector(IJobMarket.JobMarket_JobNotSubmitted.selector, jobId, IJobMarket.JobStatus.Refunded)
         );
         game.payHonestReplica(jobId, 1, stages);
+    }
+
+    /// @dev The state after replica 0 was proven wrong and the client refunded; the game holds `_budget` of slash.
+    function _refundedWithSlash(uint256 _budget) internal {
+        game.markReplicaWrong(jobId, 0);
+        game.refundClient(jobId);
+        _mint(address(game), _budget);
+    }
+
+    function test_payFromSlash_refundedJob_paysReplicaOneAsSoleHonest_succeeds() public {
+        _refundedWithSlash(10 * FEE);
+        // Spans [0,1], [2,3], [4,4] of 5 layers, the only replica paid: 2/5, 2/5, 1/5 of the net fee.
+        vm.expectEmit(address(market));
+        emit StagePaid(jobId, pipeB[0].node, pipeB[0].operator, 1, 0, NET * 2 / 5);
+        vm.expectEmit(address(market));
+        emit StagePaid(jobId, pipeB[1].node, pipeB[1].operator, 1, 1, NET * 2 / 5);
+        vm.expectEmit(address(market));
+        emit StagePaid(jobId, pipeB[2].node, pipeB[2].operator, 1, 2, NET / 5);
+        uint256 expected = 2 * (NET * 2 / 5) + NET / 5;
+        vm.expectEmit(address(market));
+        emit ReplicaCompensated(jobId, 1, expected);
+        uint256 paid = game.payFromSlash(jobId, 1, _recs()[1], 10 * FEE);
+        assertEq(paid, expected);
+        assertEq(market.creditOf(client), FEE); // the refund stands
+        assertEq(market.creditOf(pipeB[2].operator), NET / 5);
+        for (uint256 i; i < pipeA.length; ++i) {
+            assertEq(market.creditOf(pipeA[i].operator), 0);
+        }
+        assertEq(token.balanceOf(address(market)), FEE + expected); // every credit is backed
+        assertEq(token.balanceOf(address(game)), 10 * FEE - expected);
+        assertEq(token.allowance(address(game), address(market)), 0);
+        assertEq(uint8(_job(jobId).status), uint8(IJobMarket.JobStatus.Refunded));
+    }
+
+    function testFuzz_payFromSlash_budgetCapsInStageOrder_succeeds(uint256 _budget) public {
+        uint256 budget = bound(_budget, 0, NET);
+        _refundedWithSlash(budget);
+        uint256 paid = game.payFromSlash(jobId, 1, _recs()[1], budget);
+        uint256[3] memory full = [NET * 2 / 5, NET * 2 / 5, NET / 5];
+        uint256 left = budget;
+        uint256 sum;
+        for (uint256 i; i < 3; ++i) {
+            uint256 share = full[i] < left ? full[i] : left;
+            assertEq(market.creditOf(pipeB[i].operator), share);
+            left -= share;
+            sum += share;
+        }
+        assertEq(paid, sum);
+        assertEq(token.balanceOf(address(market)), FEE + paid);
+    }
+
+    function test_payFromSlash_twice_reverts() public {
+        _refundedWithSlash(2 * FEE);
+        IJobMarket.StageRecord[] memory stages = _recs()[1];
+        game.payFromSlash(jobId, 1, stages, FEE);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.JobMarket_AlreadyCompensated.selector, jobId));
+        game.payFromSlash(jobId, 1, stages, FEE);
+    }
+
+    function test_payFromSlash_notRefunded_reverts() public {
+        _mint(address(game), FEE);
+        IJobMarket.StageRecord[] memory stages = _recs()[1];
+        vm.expectRevert(
+            abi.encodeWithSelector(IJobMarket.JobMarket_JobNotRefunded.selector, jobId, IJobMarket.JobStatus.Submitted)
+        );
+        game.payFromSlash(jobId, 1, stages, FEE);
+    }
+
+    function test_payFromSlash_replicaProvenWrong_reverts() public {
+        game.markReplicaWrong(jobId, 1);
+        _refundedWithSlash(FEE);
+        IJobMarket.StageRecord[] memory stages = _recs()[1];
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.JobMarket_ReplicaAlreadyWrong.selector, jobId, 1));
+        game.payFromSlash(jobId, 1, stages, FEE);
+    }
+
+    function test_payFromSlash_stagesOfOtherReplica_reverts() public {
+        _refundedWithSlash(FEE);
+        IJobMarket.StageRecord[] memory stages = _recs()[0];
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.JobMarket_StagesMismatch.selector, jobId, 1));
+        game.payFromSlash(jobId, 1, stages, FEE);
+    }
+
+    function test_payFromSlash_budgetNotApproved_reverts() public {
+        _refundedWithSlash(FEE);
+        IJobMarket.StageRecord[] memory stages = _recs()[1];
+        // The market pulls what it credits: without an allowance nothing is credited.
+        uint256 owed = 2 * (NET * 2 / 5) + NET / 5;
+        vm.prank(address(game));
+        vm.expectRevert(
+            abi.encodeWithSelector(IERC20Errors.ERC20InsufficientAllowance.selector, address(market), 0, owed)
+        );
+        market.payFromSlash(jobId, 1, stages, FEE);
+        assertEq(market.creditOf(pipeB[0].operator), 0);
     }
 }
 

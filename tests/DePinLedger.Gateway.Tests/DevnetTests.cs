@@ -184,8 +184,27 @@ public sealed class DevnetTests(ITestOutputHelper output)
                 }
             }
         }
+        // The refunded job's other replica did honest work the refund took the pay of: the dispute game paid each of
+        // its stages from the cheater's slash, as the only honest replica (the fee is far below the reward).
+        var refunded = new Bytes32(refund.JobId);
+        ReplicaCompensatedEvent compensated = Assert.Single(await Settlement.EventsAsync<ReplicaCompensatedEvent>(chain, market));
+        Assert.Equal(refunded, new Bytes32(compensated.JobId));
+        Assert.Equal(1, compensated.Replica);
+        ResultSubmittedEvent honest = Assert.Single(results, r => new Bytes32(r.JobId) == refunded && r.Replica == 1);
+        BigInteger compensation = BigInteger.Zero;
+        for (int s = 0; s < honest.Stages.Count; s++)
+        {
+            StageRecord stage = honest.Stages[s];
+            StagePaidEvent stagePaid = Assert.Single(paid, p => new Bytes32(p.JobId) == refunded && p.Replica == 1 && p.Stage == s);
+            Assert.Equal(Settlement.StageShare(info[refunded].Fee, bps, stage.LastLayer - stage.FirstLayer + 1, info[refunded].LayerCount, 1), stagePaid.Amount);
+            Assert.Equal(operatorOf[stage.Node], stagePaid.Operator, ignoreCase: true);
+            expected[stagePaid.Operator] = expected.GetValueOrDefault(stagePaid.Operator) + stagePaid.Amount;
+            compensation += stagePaid.Amount;
+            stagesChecked++;
+        }
+        Assert.Equal(compensation, compensated.Amount);
         Assert.Equal(stagesChecked, paid.Count); // nothing else was paid
-        // The cheater earned nothing; every operator that served a finalized job can claim exactly what StagePaid says.
+        // The cheater earned nothing; every operator that served an honest replica can claim exactly what StagePaid says.
         Assert.DoesNotContain(paid, p => string.Equals(p.Node, faulty, StringComparison.OrdinalIgnoreCase));
         Assert.NotEmpty(expected);
         foreach ((string op, BigInteger credit) in expected)

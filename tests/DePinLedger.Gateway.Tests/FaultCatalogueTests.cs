@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Numerics;
 using DePinLedger.Chain.Contracts.Game;
 using DePinLedger.Chain.Contracts.Jobs;
+using SlashRewardBpsFunction = DePinLedger.Chain.Contracts.Staking.SlashRewardBpsFunction;
 using DePinLedger.Disputes.Client;
 using DePinLedger.Disputes.Tests.Support;
 using DePinLedger.Gateway.Jobs;
@@ -197,11 +198,24 @@ public sealed class FaultCatalogueTests(FaultCatalogueFixture fixture, ITestOutp
         Assert.Equal(1 << faultyReplica, job.WrongMask);
         Assert.Equal(faultyReplica, Assert.Single(await fixture.JobEventsAsync<ReplicaProvenWrongEvent>(s.JobId)).Replica);
 
-        // The client streamed replica 0's tokens. When that replica was the wrong one, the client gets its whole fee
-        // back and nobody is paid; otherwise the honest replica 0's operator (A) is paid the fee net of the protocol's cut.
+        // The client streamed replica 0's tokens. Either way the honest replica's stages (A: 3, B: 2) are paid the fee net of
+        // the protocol's cut, as the only honest replica: replica 0 (node A) from the escrow after the window; or,
+        // when replica 0 was the wrong one, the client gets its whole fee back and replica 1 (node B) is paid from the
+        // slash, the coordinator (the challenger) keeping the bond and the rest of the reward.
         Assert.Equal(s.Job.Results[0].OutputTokens, s.Streamed);
         IReadOnlyList<StagePaidEvent> paid = await fixture.JobEventsAsync<StagePaidEvent>(s.JobId);
         BigInteger operatorCredit = await fixture.CreditAsync(Address(OperatorA)) + await fixture.CreditAsync(Address(OperatorB));
+        int honestReplica = 1 - faultyReplica;
+        (string honestNode, int honestOperator) = honestReplica == 0 ? (fixture.NodeA.Address, OperatorA) : (fixture.NodeB.Address, OperatorB);
+        Assert.Equal(s.Job.Results[honestReplica].Receipts.Count, paid.Count);
+        Assert.All(paid, p =>
+        {
+            Assert.Equal(honestReplica, p.Replica);
+            Assert.Equal(honestNode, p.Node, StringComparer.OrdinalIgnoreCase);
+            Assert.Equal(Address(honestOperator), p.Operator, StringComparer.OrdinalIgnoreCase);
+        });
+        Assert.Equal(NetFee, paid.Aggregate(BigInteger.Zero, (sum, p) => sum + p.Amount));
+        Assert.Equal(NetFee, operatorCredit - s.OperatorCredit);
         if (faultyReplica == 0)
         {
             Assert.Equal((byte)4, job.Status); // Refunded
@@ -209,23 +223,20 @@ public sealed class FaultCatalogueTests(FaultCatalogueFixture fixture, ITestOutp
             Assert.Equal(Address(Client), refund.Client, StringComparer.OrdinalIgnoreCase);
             Assert.Equal(Fee, refund.Amount);
             Assert.Equal(Fee, await fixture.CreditAsync(Address(Client)) - s.ClientCredit);
-            Assert.Empty(paid);
-            Assert.Equal(s.OperatorCredit, operatorCredit);
+            ReplicaCompensatedEvent compensated = Assert.Single(await fixture.JobEventsAsync<ReplicaCompensatedEvent>(s.JobId));
+            Assert.Equal((1, NetFee), (compensated.Replica, compensated.Amount));
+            BigInteger bond = await fixture.Chain.Deployer.QueryAsync<ChallengerBondFunction, BigInteger>(fixture.Chain.Deployment.DisputeGame, new ChallengerBondFunction(), CancellationToken.None);
+            ushort rewardBps = await fixture.Chain.Deployer.QueryAsync<SlashRewardBpsFunction, ushort>(fixture.Chain.Deployment.StakeManager, new SlashRewardBpsFunction(), CancellationToken.None);
+            IEnumerable<CreditedEvent> credited = (await fixture.EventsAsync<CreditedEvent>(fixture.Chain.Deployment.DisputeGame)).Select(e => e.Event).Where(e => e.DisputeId == disputeId);
+            Assert.All(credited, e => Assert.Equal(Address(Coordinator), e.Recipient, StringComparer.OrdinalIgnoreCase));
+            Assert.Equal(bond + Stake * rewardBps / 10_000 - NetFee, credited.Aggregate(BigInteger.Zero, (sum, e) => sum + e.Amount));
         }
         else
         {
             Assert.Equal((byte)3, job.Status); // Finalized
             Assert.Empty(await fixture.JobEventsAsync<JobRefundedEvent>(s.JobId));
+            Assert.Empty(await fixture.JobEventsAsync<ReplicaCompensatedEvent>(s.JobId));
             Assert.Equal(s.ClientCredit, await fixture.CreditAsync(Address(Client)));
-            Assert.Equal(3, paid.Count);
-            Assert.All(paid, p =>
-            {
-                Assert.Equal(0, p.Replica);
-                Assert.Equal(fixture.NodeA.Address, p.Node, StringComparer.OrdinalIgnoreCase);
-                Assert.Equal(Address(OperatorA), p.Operator, StringComparer.OrdinalIgnoreCase);
-            });
-            Assert.Equal(NetFee, paid.Aggregate(BigInteger.Zero, (sum, p) => sum + p.Amount));
-            Assert.Equal(NetFee, operatorCredit - s.OperatorCredit);
         }
 
         // An auditor with nothing but the chain and the public model reaches the same verdict.

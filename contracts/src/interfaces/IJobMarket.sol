@@ -148,6 +148,8 @@ interface IJobMarket {
     event JobUnfrozen(bytes32 indexed jobId, uint16 freezeCount);
     /// @notice The dispute game proved a replica's result wrong; it will not be paid.
     event ReplicaProvenWrong(bytes32 indexed jobId, uint8 replica);
+    /// @notice The dispute game paid the honest replica of a refunded job `amount` from a slash (see {payFromSlash}).
+    event ReplicaCompensated(bytes32 indexed jobId, uint8 replica, uint256 amount);
     /// @notice `amount` of credit was paid out to `recipient`.
     event CreditClaimed(address indexed recipient, uint256 amount);
 
@@ -215,6 +217,10 @@ interface IJobMarket {
     error JobMarket_InvalidReplica(bytes32 jobId, uint8 replica);
     /// @notice The replica was already proven wrong.
     error JobMarket_ReplicaAlreadyWrong(bytes32 jobId, uint8 replica);
+    /// @notice The job was not refunded (only a refunded job's honest replica is paid from a slash).
+    error JobMarket_JobNotRefunded(bytes32 jobId, JobStatus status);
+    /// @notice The job's honest replica was already paid from a slash.
+    error JobMarket_AlreadyCompensated(bytes32 jobId);
     /// @notice The layer is not below the job's layer count.
     error JobMarket_LayerOutOfRange(uint16 layer, uint16 layerCount);
     /// @notice Only the dispute game may call this.
@@ -319,6 +325,23 @@ interface IJobMarket {
     /// @param _replica The honest replica.
     /// @param _stages Its StageRecords.
     function payHonestReplica(bytes32 _jobId, uint8 _replica, StageRecord[] calldata _stages) external;
+
+    /// @notice Dispute game hook: the job was refunded because replica 0 was proven wrong, and the other replica,
+    ///         `_replica`, stood in the dispute and was not proven wrong: pay its stages from the slash reward. Each
+    ///         stage gets what {finalize} pays a sole honest replica (net fee x layers / layerCount), in stage
+    ///         order, until `_budget` runs out. The tokens paid are pulled from the caller (it approves `_budget`).
+    ///         Once per job.
+    /// @dev Emits {StagePaid} per stage and {ReplicaCompensated}. Reverts with {JobMarket_NotDisputeGame},
+    ///      {JobMarket_JobNotRefunded}, {JobMarket_AlreadyCompensated}, {JobMarket_InvalidReplica},
+    ///      {JobMarket_ReplicaAlreadyWrong} or {JobMarket_StagesMismatch}.
+    /// @param _jobId Job id.
+    /// @param _replica The honest replica.
+    /// @param _stages Its StageRecords.
+    /// @param _budget Most tokens to pay in all.
+    /// @return paid_ Tokens paid (and pulled from the caller).
+    function payFromSlash(bytes32 _jobId, uint8 _replica, StageRecord[] calldata _stages, uint256 _budget)
+        external
+        returns (uint256 paid_);
 
     /// @notice The payment token.
     /// @return token_ ERC-20 address.

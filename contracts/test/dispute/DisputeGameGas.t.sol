@@ -43,6 +43,18 @@ contract DisputeGame_Gas_Test is DisputeGame_Bisection_Init {
         assertLe(total, OVERHEAD_GOAL);
     }
 
+    /// @dev The served replica 0 wrong: resolve also refunds the client and pays replica 1's three stages from the
+    ///      slash reward (approve, three credits, the market's pull).
+    function test_gas_resolveServedReplicaWrong() public {
+        Game memory g = _replicaGame(_fault(TraceLib.FaultKind.Hidden, 5, 3), _none(), 0, 6);
+        _narrow(g.id, g.def, g.defRecords, g.ch, g.chRecords, 5, 3);
+        _decide(g);
+        _resolve(g.id, g.defRecords, g.chRecords);
+        uint256 gas = _gas("resolve (1 slash, refund, replica 1 paid from the slash, 5 nodes unfrozen)");
+        assertEq(uint8(_info(g.id).phase), uint8(Phase.Resolved));
+        assertLe(gas, OVERHEAD_GOAL);
+    }
+
     function test_gas_bisectionRound() public {
         Game memory g = _replicaGame(_none(), _fault(TraceLib.FaultKind.Hidden, 5, 3), 1, 6);
         _challengerMove(g.id, g.ch, g.chRecords, 8);

@@ -21,6 +21,7 @@ contract DisputeGame_Resolve_Test is DisputeGame_Bisection_Init {
     event JobRefunded(bytes32 indexed jobId, address indexed client, uint256 amount, IJobMarket.RefundReason reason);
 
     uint256 internal constant REWARD = SLASH * SLASH_REWARD_BPS / 10_000;
+    uint256 internal constant NET = FEE - FEE * PROTOCOL_FEE_BPS / 10_000;
     address internal constant DEAD = 0x000000000000000000000000000000000000dEaD;
 
     /// @dev Fast path to a decision: narrow at (t, s) and step.
@@ -48,10 +49,10 @@ contract DisputeGame_Resolve_Test is DisputeGame_Bisection_Init {
         emit Credited(g.id, challenger, BOND);
         vm.expectEmit(address(dg));
         emit NodePenalized(g.id, pipeB[1].node, Side.Defender, SLASH);
-        vm.expectEmit(address(dg));
-        emit Credited(g.id, challenger, REWARD);
         vm.expectEmit(address(market));
         emit ReplicaProvenWrong(g.job.id, 1);
+        vm.expectEmit(address(dg));
+        emit Credited(g.id, challenger, REWARD);
         vm.expectEmit(address(dg));
         emit DisputeResolved(g.id, Outcome.ChallengerWon, Reason.Step, challenger);
         _resolve(g.id, g.defRecords, g.chRecords);
@@ -75,11 +76,40 @@ contract DisputeGame_Resolve_Test is DisputeGame_Bisection_Init {
         assertEq(market.creditOf(pipeB[0].operator), 0);
     }
 
-    function test_resolve_servedReplicaWrong_refundsClient_succeeds() public {
+    /// @dev Replica 1's pipeline (layers 0 | 1-2 | 3-4) paid as the only honest replica: net x layers / LAYERS.
+    function _expectReplicaOnePaid(bytes32 _jobId) internal returns (uint256 total_) {
+        uint16[3] memory layers = [uint16(1), 2, 2];
+        for (uint256 i; i < 3; ++i) {
+            uint256 share = NET * layers[i] / LAYERS;
+            vm.expectEmit(address(market));
+            emit IJobMarket.StagePaid(_jobId, pipeB[i].node, pipeB[i].operator, 1, uint8(i), share);
+            total_ += share;
+        }
+        vm.expectEmit(address(market));
+        emit IJobMarket.ReplicaCompensated(_jobId, 1, total_);
+    }
+
+    function _assertReplicaOnePaid(uint256 _total) internal view {
+        uint16[3] memory layers = [uint16(1), 2, 2];
+        for (uint256 i; i < 3; ++i) {
+            assertEq(market.creditOf(pipeB[i].operator), NET * layers[i] / LAYERS);
+        }
+        for (uint256 i; i < pipeA.length; ++i) {
+            assertEq(market.creditOf(pipeA[i].operator), 0);
+        }
+        // The market holds the refund plus the pay it pulled from the slash; the game keeps bond and reward left.
+        assertEq(token.balanceOf(address(market)), FEE + _total);
+        assertEq(token.allowance(address(dg), address(market)), 0);
+    }
+
+    function test_resolve_servedReplicaWrong_refundsClientAndPaysHonestReplicaFromSlash_succeeds() public {
         Game memory g = _replicaGame(_fault(TraceLib.FaultKind.Hidden, 5, 3), _none(), 0, 6);
         _fast(g, 5, 3);
         vm.expectEmit(address(market));
         emit JobRefunded(g.job.id, client, FEE, IJobMarket.RefundReason.Dispute);
+        uint256 paid = _expectReplicaOnePaid(g.job.id);
+        vm.expectEmit(address(dg));
+        emit Credited(g.id, challenger, REWARD - paid);
         _resolve(g.id, g.defRecords, g.chRecords);
         IJobMarket.JobInfo memory job = market.getJob(g.job.id);
         assertEq(uint8(job.status), uint8(IJobMarket.JobStatus.Refunded));
@@ -87,7 +117,55 @@ contract DisputeGame_Resolve_Test is DisputeGame_Bisection_Init {
         assertEq(market.creditOf(client), FEE);
         // Replica 0's pipeline: layers 0-1 | 2-4; slot 3 (layer 2) is its second stage.
         assertEq(stakes.activeStake(pipeA[1].node), MIN_STAKE - SLASH);
+        assertEq(paid, NET);
+        _assertReplicaOnePaid(paid);
+        assertEq(dg.creditOf(challenger), BOND + REWARD - paid);
+        assertEq(token.balanceOf(address(dg)), BOND + REWARD - paid);
         _assertUnfrozen(g);
+    }
+
+    function test_resolve_servedReplicaWrongAsChallenger_paysDefendingReplicaFromSlash_succeeds() public {
+        // Against the honest replica 1, naming replica 0, which is wrong at (5, 3) (layer 2: its second stage).
+        Game memory g = _replicaGame(_fault(TraceLib.FaultKind.Hidden, 5, 3), _none(), 1, 6);
+        _fast(g, 5, 3);
+        _assertOutcome(g, Outcome.DefenderWon, Reason.Step);
+        // The falsely accused node: replica 1's stage for layer 2 (its second stage).
+        address accused = pipeB[1].operator;
+        uint256 paid = _expectReplicaOnePaid(g.job.id);
+        vm.expectEmit(address(dg));
+        emit DisputeResolved(g.id, Outcome.DefenderWon, Reason.Step, accused);
+        _resolve(g.id, g.defRecords, g.chRecords);
+        assertEq(stakes.activeStake(pipeA[1].node), MIN_STAKE - SLASH);
+        assertEq(market.creditOf(client), FEE);
+        _assertReplicaOnePaid(paid);
+        assertEq(dg.creditOf(accused), BOND + REWARD - paid);
+    }
+
+    function test_resolve_servedReplicaTimedOut_paysHonestReplicaFromSlash_succeeds() public {
+        Game memory g = _replicaGame(_fault(TraceLib.FaultKind.Hidden, 5, 3), _none(), 0, 6);
+        _challengerMove(g.id, g.ch, g.chRecords, 5);
+        vm.warp(_deadline(g.id) + 1);
+        uint256 paid = _expectReplicaOnePaid(g.job.id);
+        _resolve(g.id, g.defRecords, g.chRecords);
+        assertEq(uint8(_info(g.id).outcome), uint8(Outcome.ChallengerWon));
+        assertEq(uint8(_info(g.id).reason), uint8(Reason.DefenderTimedOut));
+        assertEq(market.creditOf(client), FEE);
+        _assertReplicaOnePaid(paid);
+        assertEq(dg.creditOf(challenger), BOND + REWARD * pipeA.length - paid);
+    }
+
+    function test_resolve_servedReplicaWrong_otherDisputeOpen_noPayFromSlash_succeeds() public {
+        Game memory g = _replicaGame(_fault(TraceLib.FaultKind.Hidden, 5, 3), _none(), 0, 6);
+        // A second dispute against replica 1 could still prove it wrong: its pay is not taken from the slash.
+        _open(g.job.id, 1, 0, g.chRecords, g.defRecords);
+        _fast(g, 5, 3);
+        _resolve(g.id, g.defRecords, g.chRecords);
+        assertEq(market.creditOf(client), FEE);
+        for (uint256 i; i < pipeB.length; ++i) {
+            assertEq(market.creditOf(pipeB[i].operator), 0);
+        }
+        assertEq(dg.creditOf(challenger), BOND + REWARD);
+        assertEq(token.balanceOf(address(market)), FEE);
     }
 
     function test_resolve_afterWindow_paysHonestReplica_succeeds() public {

@@ -19,7 +19,7 @@ contract JobMarket_Invariant_Test is DePinFixture {
         handler.createJob(2, FEE, true, 1 hours);
         handler.submitResult(0, true, 100);
         handler.submitResult(1, false, 100);
-        bytes4[] memory selectors = new bytes4[](10);
+        bytes4[] memory selectors = new bytes4[](11);
         selectors[0] = JobMarketHandler.createJob.selector;
         selectors[1] = JobMarketHandler.submitResult.selector;
         selectors[2] = JobMarketHandler.finalize.selector;
@@ -30,6 +30,7 @@ contract JobMarket_Invariant_Test is DePinFixture {
         selectors[7] = JobMarketHandler.resolveDispute.selector;
         selectors[8] = JobMarketHandler.payHonestReplica.selector;
         selectors[9] = JobMarketHandler.createJobFor.selector;
+        selectors[10] = JobMarketHandler.payFromSlash.selector;
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
         targetContract(address(handler));
     }

@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {IStakeManager} from "../../src/interfaces/IStakeManager.sol";
 import {IJobMarket} from "../../src/interfaces/IJobMarket.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
 /// @notice Trivial stand-in for the dispute game: forwards every hook so tests can drive them. It has no rules of
 ///         its own; the real game (issue 5) decides when to call what.
@@ -48,5 +49,17 @@ contract MockDisputeGame {
 
     function payHonestReplica(bytes32 _jobId, uint8 _replica, IJobMarket.StageRecord[] calldata _stages) external {
         MARKET.payHonestReplica(_jobId, _replica, _stages);
+    }
+
+    /// @dev Pays from tokens this contract holds (a slash reward in the real game): approves `_budget`, the market
+    ///      pulls what it paid; the allowance left is cleared.
+    function payFromSlash(bytes32 _jobId, uint8 _replica, IJobMarket.StageRecord[] calldata _stages, uint256 _budget)
+        external
+        returns (uint256 paid_)
+    {
+        IERC20 token = MARKET.token();
+        token.approve(address(MARKET), _budget);
+        paid_ = MARKET.payFromSlash(_jobId, _replica, _stages, _budget);
+        token.approve(address(MARKET), 0);
     }
 }

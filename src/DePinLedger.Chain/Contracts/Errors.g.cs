@@ -578,6 +578,14 @@ public sealed partial class InvalidShortStringError : IErrorDTO
 {
 }
 
+/// <summary>Custom error JobMarket_AlreadyCompensated(bytes32).</summary>
+[Error("JobMarket_AlreadyCompensated")]
+public sealed partial class JobMarketAlreadyCompensatedError : IErrorDTO
+{
+    [Parameter("bytes32", "jobId", 1)]
+    public byte[] JobId { get; set; } = [];
+}
+
 /// <summary>Custom error JobMarket_ChallengeWindowClosed(bytes32,uint256).</summary>
 [Error("JobMarket_ChallengeWindowClosed")]
 public sealed partial class JobMarketChallengeWindowClosedError : IErrorDTO
@@ -751,6 +759,17 @@ public sealed partial class JobMarketJobNotFrozenError : IErrorDTO
 /// <summary>Custom error JobMarket_JobNotOpen(bytes32,uint8).</summary>
 [Error("JobMarket_JobNotOpen")]
 public sealed partial class JobMarketJobNotOpenError : IErrorDTO
+{
+    [Parameter("bytes32", "jobId", 1)]
+    public byte[] JobId { get; set; } = [];
+
+    [Parameter("uint8", "status", 2)]
+    public byte Status { get; set; }
+}
+
+/// <summary>Custom error JobMarket_JobNotRefunded(bytes32,uint8).</summary>
+[Error("JobMarket_JobNotRefunded")]
+public sealed partial class JobMarketJobNotRefundedError : IErrorDTO
 {
     [Parameter("bytes32", "jobId", 1)]
     public byte[] JobId { get; set; } = [];

@@ -269,6 +269,25 @@ public sealed class ModelRegistryFunction : FunctionMessage, IAbiFunction
     public string AbiSignature => "modelRegistry()";
 }
 
+/// <summary>JobMarket.payFromSlash(bytes32,uint8,(address,uint16,uint16,bytes32,bytes32,bytes32)[],uint256) (transaction).</summary>
+[Function("payFromSlash", "uint256")]
+public sealed class PayFromSlashFunction : FunctionMessage, IAbiFunction
+{
+    public string AbiSignature => "payFromSlash(bytes32,uint8,(address,uint16,uint16,bytes32,bytes32,bytes32)[],uint256)";
+
+    [Parameter("bytes32", "_jobId", 1)]
+    public byte[] JobId { get; set; } = [];
+
+    [Parameter("uint8", "_replica", 2)]
+    public byte Replica { get; set; }
+
+    [Parameter("tuple[]", "_stages", 3)]
+    public List<StageRecord> Stages { get; set; } = [];
+
+    [Parameter("uint256", "_budget", 4)]
+    public BigInteger Budget { get; set; }
+}
+
 /// <summary>JobMarket.payHonestReplica(bytes32,uint8,(address,uint16,uint16,bytes32,bytes32,bytes32)[]) (transaction).</summary>
 [Function("payHonestReplica")]
 public sealed class PayHonestReplicaFunction : FunctionMessage, IAbiFunction
@@ -548,6 +567,28 @@ public sealed class JobVoucherRedeemedEvent : IEventDTO
         JobId = AbiWord.Bytes(AbiWord.Topic(topics[1])),
         Client = AbiWord.Address(AbiWord.Topic(topics[2])),
         Relayer = AbiWord.Address(AbiWord.Topic(topics[3])),
+    };
+}
+
+/// <summary>JobMarket event ReplicaCompensated(bytes32,uint8,uint256).</summary>
+[Event("ReplicaCompensated")]
+public sealed class ReplicaCompensatedEvent : IEventDTO
+{
+    [Parameter("bytes32", "jobId", 1, true)]
+    public byte[] JobId { get; set; } = [];
+
+    [Parameter("uint8", "replica", 2, false)]
+    public byte Replica { get; set; }
+
+    [Parameter("uint256", "amount", 3, false)]
+    public BigInteger Amount { get; set; }
+
+    /// <summary>Decodes this event's log without reflection (every parameter is a static type).</summary>
+    public static ReplicaCompensatedEvent DecodeLog(IReadOnlyList<string> topics, byte[] data) => new()
+    {
+        JobId = AbiWord.Bytes(AbiWord.Topic(topics[1])),
+        Replica = AbiWord.UInt8(AbiWord.At(data, 0)),
+        Amount = AbiWord.UInt256(AbiWord.At(data, 1)),
     };
 }
 

@@ -245,7 +245,7 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
             if (job.Dispute is { } dispute)
             {
                 slashed |= dispute.Error is null && dispute.Outcome == "ChallengerWon";
-                string wrong = dispute.DefenderReplica == 0 ? "the served replica 0 (the client is refunded)" : "replica 1";
+                string wrong = dispute.DefenderReplica == 0 ? "the served replica 0 (the client is refunded, replica 1 paid from the slash)" : "replica 1";
                 Say(dispute.Error is null
                     ? $"job {Short(jobId)}: the coordinator disputed {wrong} at (position {dispute.Position}, slot {dispute.Slot}): dispute {dispute.DisputeId}, " +
                       $"one step recomputed on-chain, {dispute.Outcome}; {dispute.Gas:N0} gas in all"

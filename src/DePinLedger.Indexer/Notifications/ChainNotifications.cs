@@ -49,6 +49,9 @@ public sealed record JobUnfrozen(EventSource Source, string JobId, int FreezeCou
 
 public sealed record ReplicaProvenWrong(EventSource Source, string JobId, int Replica) : IChainNotification;
 
+/// <summary>The dispute game paid a refunded job's honest replica <see cref="Amount"/> from a slash.</summary>
+public sealed record ReplicaCompensated(EventSource Source, string JobId, int Replica, decimal Amount) : IChainNotification;
+
 /// <summary>Any other event of the contracts (token transfers, credits claimed, …), by name.</summary>
 public sealed record ContractEventIndexed(EventSource Source, string Contract, string EventName) : IChainNotification;
 

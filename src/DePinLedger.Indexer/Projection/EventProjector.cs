@@ -40,6 +40,7 @@ internal sealed class EventProjector(DePinDbContext db, AppendOnlyRows rows)
         J.JobFrozenEvent e => Hex(e.JobId),
         J.JobUnfrozenEvent e => Hex(e.JobId),
         J.ReplicaProvenWrongEvent e => Hex(e.JobId),
+        J.ReplicaCompensatedEvent e => Hex(e.JobId),
         _ => "",
     };
 
@@ -230,6 +231,14 @@ internal sealed class EventProjector(DePinDbContext db, AppendOnlyRows rows)
                 ReplicaRecord? replica = await db.Replicas.FindAsync([jobId, (int)e.Replica], cancellation);
                 if (replica is not null) replica.ProvenWrong = true;
                 return new ReplicaProvenWrong(source, jobId, e.Replica);
+            }
+            case J.ReplicaCompensatedEvent e:
+            {
+                // A refunded job whose honest replica the dispute game paid from a slash: what its operators got.
+                JobRecord job = await JobAsync(e.JobId, cancellation);
+                job.ToOperators = Amount(e.Amount);
+                job.UpdatedBlock = block;
+                return new ReplicaCompensated(source, job.JobId, e.Replica, Amount(e.Amount));
             }
             default:
                 return new ContractEventIndexed(source, raw.Contract, decoded.Name);

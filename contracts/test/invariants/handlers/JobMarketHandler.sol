@@ -220,6 +220,34 @@ contract JobMarketHandler is DePinFixture {
         }
     }
 
+    /// @dev The game pays a refunded job's replica 1 from a slash reward it holds (minted here: tokens entering the
+    ///      market from outside, like fees).
+    function payFromSlash(uint256 _job, uint256 _budget) external {
+        (bytes32 jobId, bool found) = _pickJob(_job, IJobMarket.JobStatus.Refunded);
+        if (!found) return;
+        IJobMarket.JobInfo memory before = market.getJob(jobId);
+        if (before.replicas != 2 || before.wrongMask & 2 != 0 || encodedRecords[jobId].length == 0) return;
+        uint256 budget = bound(_budget, 0, 2 * uint256(before.fee));
+        _mint(address(game), budget);
+        uint256[] memory creditsBefore = _credits();
+        try game.payFromSlash(jobId, 1, _recs(jobId)[1], budget) returns (uint256 paid) {
+            uint256 added;
+            for (uint256 i; i < accounts.length; ++i) {
+                uint256 delta = market.creditOf(accounts[i]) - creditsBefore[i];
+                added += delta;
+                // Only replica 1's operators (pipeTwo: odd account slots) may be paid.
+                if (delta != 0 && !(i < 2 * pipeOne.length && i % 2 == 1)) ghostPaidWrongReplica = true;
+            }
+            uint256 net = before.fee - before.fee * market.protocolFeeBps() / 10_000;
+            if (added != paid || paid > budget || paid > net) ghostCreditMismatch = true;
+            ghostDeposited += paid;
+            ++calls["payFromSlash"];
+        } catch {
+            ++calls["payFromSlash-reverted"];
+        }
+        // What the market did not take stays with the game, outside the market's books.
+    }
+
     // ------------------------------------------------------------------ helpers
 
     function _recs(bytes32 _jobId) internal view returns (IJobMarket.StageRecord[][] memory recs_) {
