@@ -18,7 +18,7 @@ namespace DePinLedger.Chain.Clients;
 public sealed record JobState(Bytes32 JobId, string Status, BigInteger Fee, int Replicas, DateTimeOffset Deadline, DateTimeOffset? SubmittedAt,
     byte WrongMask, int OpenDisputes, Bytes32? ServedTraceRoot, Bytes32? ServedOutputHash, uint ServedTokenCount, DateTimeOffset? ChallengeEndsAt, BigInteger ClientCredit);
 
-/// <summary>One stage's pay from a finalized job (JobMarket's StagePaid event).</summary>
+/// <summary>One stage's pay (JobMarket's StagePaid event): from the escrow of a finalized job, or from a slash for the honest replica of a job refunded by a dispute.</summary>
 public sealed record StagePayout(byte Replica, byte Stage, string Node, string Operator, BigInteger Amount);
 
 /// <summary>
