@@ -3,10 +3,12 @@ using System.Numerics;
 using DePinLedger.Chain.Contracts.Game;
 using DePinLedger.Chain.Contracts.Jobs;
 using DePinLedger.Chain.Tests.Support;
+using DePinLedger.Chain.Transactions;
 using DePinLedger.Data;
 using DePinLedger.Data.Coordination;
 using DePinLedger.Disputes.Client;
 using DePinLedger.Disputes.Traces;
+using DePinLedger.Gateway.Hosting;
 using DePinLedger.Gateway.Jobs;
 using DePinLedger.Inference.Engine;
 using DePinLedger.Pipeline;
@@ -182,6 +184,51 @@ public sealed class DurableDisputeTests(FaultCatalogueFixture fixture, ITestOutp
         Assert.Equal(faulty.Address, penalized.Node, StringComparer.OrdinalIgnoreCase);
         Assert.Equal(Stake, penalized.Slashed);
         Assert.Equal(1 << 1, (await fixture.JobAsync(jobId)).WrongMask);
+    }
+
+    [Fact]
+    public async Task WithoutADatabase_TheWatcherStillPlaysTheBisectionInline_AndTheFaultyNodeIsSlashed()
+    {
+        using TestNode faulty = await fixture.StakedNodeAsync(OperatorB);
+        using WorkerProcess worker = await WorkerProcess.StartAsync(faulty, "0-4", "--rpc", fixture.Chain.Rpc.ToString(), "--fault-noise", "3:1", "--trace-retention-mb", "0");
+        TransactionSender submitter = await fixture.Chain.SenderAsync(Coordinator);
+        WebApplication coordinator = await CoordinatorHost.StartAsync(fixture.Model, new CoordinatorChain(submitter.Chain, submitter, fixture.Chain.Deployment), new CoordinatorOptions
+        {
+            ServedRoute = fixture.RouteA, CheckRoute = [new StageRoute(0, 4, [worker.Address])], ModelName = "stories260K",
+        }, CancellationToken.None);
+        try
+        {
+            Assert.False(coordinator.Services.GetRequiredService<CoordinatorJournal>().Enabled);
+            (Bytes32 jobId, _, CoordinatedJob job) = await fixture.RunVerifiedJobAsync(coordinator);
+            // The watcher holds the job's slot while it plays: it reveals, then waits for the defender, whose clock is moved past its deadline.
+            var reader = new DisputeClient(await fixture.Chain.SenderAsync(0), fixture.Chain.Deployment);
+            (BigInteger disputeId, DisputeInfo? waiting) = await WaitForAsync(() => DisputeOfAsync(reader, jobId), d => d.Info is { Phase: (byte)DisputePhase.Bisect, OnTurn: 0 },
+                "the watcher to wait for the defender");
+            DisputeInfo info = waiting ?? throw new InvalidOperationException("unreachable");
+            Assert.False(job.Settled.IsCompleted);
+            await fixture.Chain.WarpAsync(TimeSpan.FromSeconds((double)(info.Deadline - await fixture.ChainTimeAsync()) + 1));
+            await job.Settled.WaitAsync(Patience);
+
+            DisputeReport report = job.Dispute ?? throw new Xunit.Sdk.XunitException("no dispute");
+            Assert.True(report.Error is null, report.Error);
+            Assert.Equal(disputeId.ToString(CultureInfo.InvariantCulture), report.DisputeId);
+            Assert.Equal(("bisection", nameof(DisputeOutcome.ChallengerWon), nameof(DisputeReason.DefenderTimedOut)), (report.Narrowing, report.Outcome, report.Reason));
+            Assert.Equal(BigInteger.Zero, await fixture.ActiveStakeAsync(faulty.Address));
+            Assert.Equal(1 << 1, (await fixture.JobAsync(jobId)).WrongMask);
+        }
+        finally
+        {
+            await StopAsync(coordinator);
+        }
+    }
+
+    /// <summary>The dispute opened on <paramref name="jobId"/> and its state, or (0, null) while there is none.</summary>
+    private async Task<(BigInteger Id, DisputeInfo? Info)> DisputeOfAsync(DisputeClient reader, Bytes32 jobId)
+    {
+        var opened = await fixture.EventsAsync<DisputeOpenedEvent>(fixture.Chain.Deployment.DisputeGame);
+        return opened.FirstOrDefault(e => e.Event.JobId.AsSpan().SequenceEqual(jobId.Span)) is { } found
+            ? (found.Event.DisputeId, await reader.GetAsync(found.Event.DisputeId, CancellationToken.None))
+            : (BigInteger.Zero, null);
     }
 
     private async Task<BisectionRecord?> BisectionAsync(string disputeId)

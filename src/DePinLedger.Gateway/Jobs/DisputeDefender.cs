@@ -18,15 +18,16 @@ public sealed record DefendedDispute(BigInteger DisputeId, Bytes32 JobId, byte D
 
 /// <summary>
 /// The coordinator as defender of its own honest nodes: follows DisputeOpened logs of the dispute game, and for every
-/// dispute against a replica this coordinator ran (it kept the receipts, so it knows which workers retained each
-/// stage's trace) it answers each bisection round from that trace when the defender is on turn, and resolves the
-/// dispute by timeout when the challenger lets its clock run out (or settles it once decided).
+/// dispute against a replica this coordinator ran (it kept the receipts, in memory and with a database in its journal,
+/// so it knows which workers retained each stage's trace, also after a restart) it answers each bisection round from
+/// that trace when the defender is on turn, and resolves the dispute by timeout when the challenger lets its clock run
+/// out (or settles it once decided).
 /// </summary>
 /// <remarks>
 /// A polling <see cref="BackgroundService"/>, not a Hangfire job: the coordinator runs without a database too (no
-/// Hangfire then; the traces' endpoints are then only in the <see cref="JobCoordinator"/>'s retained jobs; with a
-/// database the <see cref="CoordinatorJournal"/> keeps them, so a restarted coordinator defends the jobs it ran before); and a poll every few seconds
-/// (<see cref="CoordinatorOptions.DefenderPollInterval"/>) keeps far inside clock extensions of minutes, where a
+/// Hangfire then, and the traces' endpoints only in the <see cref="JobCoordinator"/>'s retained jobs; with a database
+/// the <see cref="CoordinatorJournal"/> keeps them, so a restarted coordinator defends the jobs it ran before); and a
+/// poll every few seconds (<see cref="CoordinatorOptions.DefenderPollInterval"/>) keeps far inside clock extensions of minutes, where a
 /// recurring Hangfire job is timed by a cron expression (minute resolution by default) and queued through storage.
 /// The chain's logs are the source, not the indexed database, because the indexer does not follow the dispute game.
 /// </remarks>

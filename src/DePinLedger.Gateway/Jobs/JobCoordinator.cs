@@ -157,7 +157,7 @@ public sealed class JobCoordinator(
             if (await disputes.CheckAsync(job, cancellation) is { } dispute && job.Disputed(dispute) && !dispute.Pending) metrics.Disputed(dispute);
         }
         catch (Exception e) when (e is PipelineException or ChainException or ArgumentException or Grpc.Core.RpcException or HttpRequestException or InvalidDataException
-                                     or Microsoft.EntityFrameworkCore.DbUpdateException)
+                                     or Microsoft.EntityFrameworkCore.DbUpdateException or System.Data.Common.DbException)
         {
             job.Fail(e.Message);
             GatewayLog.JobFailed(logger, job.Id.ToString(), e.Message);
