@@ -56,13 +56,14 @@ public sealed partial class BisectionJob(CoordinatorJournal journal, BisectionPl
         return open;
     }
 
-    /// <summary>Gives a job this process still holds its dispute's verdict and settles it; reputation follows the slash.</summary>
+    /// <summary>Counts the verdict, gives a job this process still holds its dispute's verdict and settles it; reputation follows the slash.</summary>
     private void Settle(BisectionRecord bisection)
     {
         DisputeReport report = BisectionPlayer.Report(bisection);
-        if (jobs.Find(new Bytes32(Convert.FromHexString(bisection.JobId.AsSpan(2)))) is { } job && job.Disputed(report))
+        metrics.Disputed(report); // also for a job run before a restart (no longer in memory)
+        if (jobs.Find(new Bytes32(Convert.FromHexString(bisection.JobId.AsSpan(2)))) is { } job)
         {
-            metrics.Disputed(report);
+            job.Disputed(report);
             job.Settle();
         }
         if (bisection.Status == BisectionStatus.Resolved)
