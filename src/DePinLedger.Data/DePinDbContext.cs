@@ -1,3 +1,4 @@
+using DePinLedger.Data.Coordination;
 using DePinLedger.Data.Disputes;
 using DePinLedger.Data.Indexing;
 using DePinLedger.Data.Jobs;
@@ -26,6 +27,10 @@ public sealed class DePinDbContext(DbContextOptions<DePinDbContext> options) : D
     public DbSet<IndexerCursor> IndexerCursors => Set<IndexerCursor>();
     public DbSet<IndexedBlock> IndexedBlocks => Set<IndexedBlock>();
     public DbSet<ChainEvent> ChainEvents => Set<ChainEvent>();
+    public DbSet<CoordinatedJobRecord> CoordinatedJobs => Set<CoordinatedJobRecord>();
+    public DbSet<CoordinatedReplicaRecord> CoordinatedReplicas => Set<CoordinatedReplicaRecord>();
+    public DbSet<CoordinatedStageRecord> CoordinatedStages => Set<CoordinatedStageRecord>();
+    public DbSet<BisectionRecord> Bisections => Set<BisectionRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(DePinDbContext).Assembly);

@@ -22,6 +22,142 @@ namespace DePinLedger.Migrations.Postgres.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("DePinLedger.Data.Coordination.BisectionRecord", b =>
+                {
+                    b.Property<string>("DisputeId")
+                        .HasMaxLength(80)
+                        .HasColumnType("character varying(80)");
+
+                    b.Property<string>("AnswerableStages")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)");
+
+                    b.Property<int>("DefenderReplica")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)");
+
+                    b.Property<int>("FirstPosition")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("Gas")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("JobId")
+                        .IsRequired()
+                        .HasMaxLength(66)
+                        .HasColumnType("character varying(66)");
+
+                    b.Property<string>("LastAction")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<DateTimeOffset>("OpenedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Outcome")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<int?>("StepPosition")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("StepSlot")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("DisputeId");
+
+                    b.HasIndex("JobId");
+
+                    b.HasIndex("Status");
+
+                    b.ToTable("bisections", (string)null);
+                });
+
+            modelBuilder.Entity("DePinLedger.Data.Coordination.CoordinatedJobRecord", b =>
+                {
+                    b.Property<string>("JobId")
+                        .HasMaxLength(66)
+                        .HasColumnType("character varying(66)");
+
+                    b.Property<string>("PromptTokens")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset>("SubmittedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("JobId");
+
+                    b.ToTable("coordinated_jobs", (string)null);
+                });
+
+            modelBuilder.Entity("DePinLedger.Data.Coordination.CoordinatedReplicaRecord", b =>
+                {
+                    b.Property<string>("JobId")
+                        .HasMaxLength(66)
+                        .HasColumnType("character varying(66)");
+
+                    b.Property<int>("Replica")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("LeafCount")
+                        .HasColumnType("integer");
+
+                    b.HasKey("JobId", "Replica");
+
+                    b.ToTable("coordinated_replicas", (string)null);
+                });
+
+            modelBuilder.Entity("DePinLedger.Data.Coordination.CoordinatedStageRecord", b =>
+                {
+                    b.Property<string>("JobId")
+                        .HasMaxLength(66)
+                        .HasColumnType("character varying(66)");
+
+                    b.Property<int>("Replica")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Stage")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("FirstLayer")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("LastLayer")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Node")
+                        .IsRequired()
+                        .HasMaxLength(42)
+                        .HasColumnType("character varying(42)");
+
+                    b.Property<string>("WorkerEndpoint")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)");
+
+                    b.HasKey("JobId", "Replica", "Stage");
+
+                    b.ToTable("coordinated_stages", (string)null);
+                });
+
             modelBuilder.Entity("DePinLedger.Data.Disputes.DisputeMove", b =>
                 {
                     b.Property<string>("DisputeId")

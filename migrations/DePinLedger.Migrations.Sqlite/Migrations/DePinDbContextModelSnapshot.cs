@@ -16,6 +16,142 @@ namespace DePinLedger.Migrations.Sqlite.Migrations
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
+            modelBuilder.Entity("DePinLedger.Data.Coordination.BisectionRecord", b =>
+                {
+                    b.Property<string>("DisputeId")
+                        .HasMaxLength(80)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("AnswerableStages")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("DefenderReplica")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("FirstPosition")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Gas")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("JobId")
+                        .IsRequired()
+                        .HasMaxLength(66)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LastAction")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("OpenedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Outcome")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("StepPosition")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("StepSlot")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("DisputeId");
+
+                    b.HasIndex("JobId");
+
+                    b.HasIndex("Status");
+
+                    b.ToTable("bisections", (string)null);
+                });
+
+            modelBuilder.Entity("DePinLedger.Data.Coordination.CoordinatedJobRecord", b =>
+                {
+                    b.Property<string>("JobId")
+                        .HasMaxLength(66)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PromptTokens")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("SubmittedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("JobId");
+
+                    b.ToTable("coordinated_jobs", (string)null);
+                });
+
+            modelBuilder.Entity("DePinLedger.Data.Coordination.CoordinatedReplicaRecord", b =>
+                {
+                    b.Property<string>("JobId")
+                        .HasMaxLength(66)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Replica")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("LeafCount")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("JobId", "Replica");
+
+                    b.ToTable("coordinated_replicas", (string)null);
+                });
+
+            modelBuilder.Entity("DePinLedger.Data.Coordination.CoordinatedStageRecord", b =>
+                {
+                    b.Property<string>("JobId")
+                        .HasMaxLength(66)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Replica")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Stage")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("FirstLayer")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("LastLayer")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Node")
+                        .IsRequired()
+                        .HasMaxLength(42)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("WorkerEndpoint")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("JobId", "Replica", "Stage");
+
+                    b.ToTable("coordinated_stages", (string)null);
+                });
+
             modelBuilder.Entity("DePinLedger.Data.Disputes.DisputeMove", b =>
                 {
                     b.Property<string>("DisputeId")

@@ -33,43 +33,95 @@ public sealed partial class DisputeClient
 
     /// <summary>
     /// The challenger's side of the interactive game when the defender's trace is not wholly at hand (some of its
-    /// workers are gone, or cannot open what they signed): opens against <paramref name="defenderReplica"/>, reveals a
-    /// position on each of the challenger's turns (<paramref name="firstPosition"/> first, a position where the
-    /// replicas' committed leaves differ), answers for the defender stages in <paramref name="answerable"/> (honest
-    /// nodes whose retained trace it holds, so that only the stages nobody can answer for time out), checks every
-    /// <paramref name="poll"/> while the defender is on turn, and resolves by timeout once its clock has run out by the
-    /// chain's time. Should the defender's whole part be answered, it finishes the bisection, proves the step and resolves.
+    /// workers are gone, or cannot open what they signed), played inline to the end: <see cref="OpenChallengeAsync"/>,
+    /// then <see cref="PlayChallengeTurnAsync"/> until the game is resolved, checking every <paramref name="poll"/>
+    /// while the other side is on turn. A host that must not wait (the defender's clock may run for hours) records the
+    /// opened dispute and plays the turns from a durable job instead.
     /// </summary>
     public async Task<ChallengeResult> ChallengeByBisectionAsync(DisputeCase job, byte defenderReplica, IReadOnlyCollection<int> answerable, int firstPosition, EngineTrace agreed,
         ModelOpenings openings, TimeSpan poll, CancellationToken cancellation)
     {
-        ArgumentNullException.ThrowIfNull(answerable);
-        ArgumentNullException.ThrowIfNull(job);
-        (ReplicaSide defender, ReplicaSide challenger) = defenderReplica == job.First.Replica ? (job.First, job.Second) : (job.Second, job.First);
-        if (defender.Replica != defenderReplica) throw new ArgumentException($"job {job.JobId} has no replica {defenderReplica} in this case", nameof(defenderReplica));
-        challenger.CheckTrace();
-        var moves = new List<DisputeMove>();
-        (BigInteger id, DisputeMove open) = await OpenAsync(job.JobId, defender, challenger, cancellation);
-        moves.Add(open);
+        (BigInteger id, DisputeMove open) = await OpenChallengeAsync(job, defenderReplica, cancellation);
+        var moves = new List<DisputeMove> { open };
         TracePoint? step = null;
         while (true)
         {
-            Game.DisputeInfo info = await GetAsync(id, cancellation);
-            var phase = (DisputePhase)info.Phase;
-            if (phase is DisputePhase.Resolved) return new ChallengeResult(id, defender.Replica, (DisputeOutcome)info.Outcome, (DisputeReason)info.Reason, step, moves);
-            if (phase is DisputePhase.Bisect && info.OnTurn == ChallengerSide)
-                moves.Add(await RevealPositionAsync(id, info.HiSet ? NextPosition(info) : firstPosition, challenger, cancellation));
-            else if (answerable.Count > 0 && await AnswerIfOnTurnAsync(id, defender, answerable, cancellation) is { } answered) moves.Add(answered);
-            else if (phase is DisputePhase.Bisected)
-            {
-                (Game.StepClaims claims, TracePoint at) = await FinishBisectionAsync(id, challenger, moves, cancellation);
-                step = at;
-                moves.Add(await StepAsync(id, at, claims, job, agreed, openings, cancellation));
-            }
-            else if (await ResolveIfTimedOutAsync(id, defender.Stages, challenger.Stages, cancellation) is { } resolved) moves.Add(resolved);
-            else await Task.Delay(poll, cancellation);
+            ChallengeTurn turn = await PlayChallengeTurnAsync(id, job, defenderReplica, answerable, firstPosition, agreed, openings, cancellation);
+            moves.AddRange(turn.Moves);
+            step ??= turn.Step;
+            if (turn.Progress == ChallengeProgress.Resolved) return new ChallengeResult(id, defenderReplica, turn.Outcome, turn.Reason, step, moves);
+            if (turn.Progress == ChallengeProgress.Waiting) await Task.Delay(poll, cancellation);
         }
     }
+
+    /// <summary>Opens the dispute against <paramref name="defenderReplica"/> of <paramref name="job"/> as challenger, after checking the challenger's trace against its signed roots.</summary>
+    public async Task<(BigInteger Id, DisputeMove Move)> OpenChallengeAsync(DisputeCase job, byte defenderReplica, CancellationToken cancellation)
+    {
+        (ReplicaSide defender, ReplicaSide challenger) = ChallengeSides(job, defenderReplica);
+        challenger.CheckTrace();
+        return await OpenAsync(job.JobId, defender, challenger, cancellation);
+    }
+
+    /// <summary>
+    /// One turn of the challenger's game in dispute <paramref name="disputeId"/> (opened with
+    /// <see cref="OpenChallengeAsync"/>), from the game's state alone, so that any process holding the same case can
+    /// take it up: reveals a position on the challenger's turn (<paramref name="firstPosition"/> first, a position where
+    /// the replicas' committed leaves differ), answers for the defender stages in <paramref name="answerable"/> (honest
+    /// nodes whose retained trace it holds, so that only the stages nobody can answer for time out), finishes the
+    /// bisection and proves the step once the defender's whole part was answered, and resolves once decided or once
+    /// the side on turn let its clock run out by the chain's time. <see cref="ChallengeProgress.Waiting"/> when the
+    /// other side is on turn and its clock still runs.
+    /// </summary>
+    public async Task<ChallengeTurn> PlayChallengeTurnAsync(BigInteger disputeId, DisputeCase job, byte defenderReplica, IReadOnlyCollection<int> answerable, int firstPosition,
+        EngineTrace agreed, ModelOpenings openings, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(answerable);
+        (ReplicaSide defender, ReplicaSide challenger) = ChallengeSides(job, defenderReplica);
+        Game.DisputeInfo info = await GetAsync(disputeId, cancellation);
+        var phase = (DisputePhase)info.Phase;
+        if (phase is DisputePhase.Resolved) return new ChallengeTurn(ChallengeProgress.Resolved, [], null, (DisputeOutcome)info.Outcome, (DisputeReason)info.Reason);
+        if (phase is DisputePhase.Bisect && info.OnTurn == ChallengerSide)
+            return Moved(await RevealPositionAsync(disputeId, info.HiSet ? NextPosition(info) : firstPosition, challenger, cancellation));
+        if (answerable.Count > 0 && await AnswerIfOnTurnAsync(disputeId, defender, answerable, cancellation) is { } answered) return Moved(answered);
+        if (phase is DisputePhase.Bisected or DisputePhase.Step)
+        {
+            var moves = new List<DisputeMove>();
+            (Game.StepClaims claims, TracePoint at) = phase is DisputePhase.Bisected
+                ? await FinishBisectionAsync(disputeId, challenger, moves, cancellation)
+                : await FixedStepAsync(disputeId, cancellation); // finished before a restart: the step is still to prove
+            moves.Add(await StepAsync(disputeId, at, claims, job, agreed, openings, cancellation));
+            return new ChallengeTurn(ChallengeProgress.Moved, moves, at, DisputeOutcome.None, DisputeReason.None);
+        }
+        if (await ResolveIfTimedOutAsync(disputeId, defender.Stages, challenger.Stages, cancellation) is { } resolved) return Moved(resolved);
+        return new ChallengeTurn(ChallengeProgress.Waiting, [], null, DisputeOutcome.None, DisputeReason.None);
+
+        static ChallengeTurn Moved(DisputeMove move) => new(ChallengeProgress.Moved, [move], null, DisputeOutcome.None, DisputeReason.None);
+    }
+
+    /// <summary>The case's defending and challenging sides for a challenge against <paramref name="defenderReplica"/>.</summary>
+    private static (ReplicaSide Defender, ReplicaSide Challenger) ChallengeSides(DisputeCase job, byte defenderReplica)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        (ReplicaSide defender, ReplicaSide challenger) = defenderReplica == job.First.Replica ? (job.First, job.Second) : (job.Second, job.First);
+        if (defender.Replica != defenderReplica) throw new ArgumentException($"job {job.JobId} has no replica {defenderReplica} in this case", nameof(defenderReplica));
+        return (defender, challenger);
+    }
+
+    /// <summary>The step a finished bisection fixed and its claims, from the dispute's StepFixed log.</summary>
+    private async Task<(Game.StepClaims Claims, TracePoint At)> FixedStepAsync(BigInteger disputeId, CancellationToken cancellation)
+    {
+        var logs = await ChainRecords.LogsAsync(sender.Chain, deployment, deployment.DisputeGame, ChainRecords.Topic(disputeId), cancellation);
+        Game.StepFixedEvent fixedStep = ChainRecords.Decoded(
+            () => logs.Where(l => l.IsLogForEvent<Game.StepFixedEvent>()).Select(l => l.DecodeEvent<Game.StepFixedEvent>().Event).LastOrDefault(),
+            $"StepFixed of dispute {disputeId}")
+            ?? throw new InvalidDataException($"dispute {disputeId} waits for its step but no step was fixed");
+        return (Claims(fixedStep), new TracePoint((int)fixedStep.Position, fixedStep.Slot));
+    }
+
+    private static Game.StepClaims Claims(Game.StepFixedEvent fixedStep) => new()
+    {
+        HiddenIn = fixedStep.HiddenIn, CarryIn = fixedStep.CarryIn, DefenderLeaf = fixedStep.DefenderLeaf, ChallengerLeaf = fixedStep.ChallengerLeaf,
+    };
 
     /// <summary>The game's Side.Challenger (onTurn values: 0 defender, 1 challenger).</summary>
     private const byte ChallengerSide = 1;
@@ -122,11 +174,7 @@ public sealed partial class DisputeClient
         moves.Add(Move("finishBisection", sent));
         Game.StepFixedEvent fixedStep = sent.Receipt.DecodeAllEvents<Game.StepFixedEvent>().Select(e => e.Event).SingleOrDefault()
             ?? throw new InvalidDataException($"transaction {sent.Hash} fixed no step (no StepFixed event)");
-        var claims = new Game.StepClaims
-        {
-            HiddenIn = fixedStep.HiddenIn, CarryIn = fixedStep.CarryIn, DefenderLeaf = fixedStep.DefenderLeaf, ChallengerLeaf = fixedStep.ChallengerLeaf,
-        };
-        return (claims, new TracePoint((int)fixedStep.Position, fixedStep.Slot));
+        return (Claims(fixedStep), new TracePoint((int)fixedStep.Position, fixedStep.Slot));
     }
 
     /// <summary>The challenger side's move: every leaf of <paramref name="position"/> of its trace, with openings.</summary>

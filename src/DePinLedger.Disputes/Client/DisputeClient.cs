@@ -52,6 +52,12 @@ public sealed record ChallengeResult(BigInteger DisputeId, byte DefenderReplica,
     public BigInteger TotalGas => Moves.Aggregate(BigInteger.Zero, (sum, m) => sum + m.GasUsed);
 }
 
+/// <summary>What one challenger turn did: sent its moves, waits for the other side (whose clock still runs), or found the game resolved.</summary>
+public enum ChallengeProgress { Moved, Waiting, Resolved }
+
+/// <summary>One turn of a challenge: the moves sent, the step proven (when this turn proved one), and the verdict once resolved.</summary>
+public sealed record ChallengeTurn(ChallengeProgress Progress, IReadOnlyList<DisputeMove> Moves, TracePoint? Step, DisputeOutcome Outcome, DisputeReason Reason);
+
 /// <summary>
 /// Plays the dispute game from C#: finds the first divergent leaf of two replicas, re-executes that step locally to
 /// learn which side is wrong, opens the dispute against it naming the other replica, narrows with both traces in one

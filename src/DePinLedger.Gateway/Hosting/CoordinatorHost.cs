@@ -78,6 +78,8 @@ public static class CoordinatorHost
         services.AddSingleton(new OnChainJobReader(chain.Connection, chain.JobMarket));
         services.AddSingleton(new ResultSubmitter(chain.Submitter, chain.JobMarket));
         services.AddSingleton(chain);
+        services.AddSingleton<CoordinatorJournal>();
+        services.AddSingleton<BisectionPlayer>();
         services.AddSingleton<DisputeWatcher>();
         services.AddSingleton<FinalizationSchedule>();
         services.AddGatewayMetrics();
@@ -94,6 +96,7 @@ public static class CoordinatorHost
             // Heartbeats reach this coordinator from now on: uptime is not due for the time before it listened.
             services.AddDePinScheduler(reputation: new ReputationOptions { ObservedSince = DateTimeOffset.UtcNow });
             services.AddSingleton<JobFinalizer>();
+            services.AddSingleton<BisectionJob>();
             // Background and deadline work (finalization, reputation recomputation) runs as Hangfire jobs beside the same database.
             services.AddHangfire(hangfire =>
             {
@@ -101,7 +104,7 @@ public static class CoordinatorHost
                 {
                     // Queued passes are picked up within the finalize interval when it is shorter than the storage's polling default.
                     var storageOptions = new PostgreSqlStorageOptions();
-                    if (options.FinalizeInterval < storageOptions.QueuePollInterval) storageOptions.QueuePollInterval = options.FinalizeInterval;
+                    if (options.ShortestPassInterval < storageOptions.QueuePollInterval) storageOptions.QueuePollInterval = options.ShortestPassInterval;
                     hangfire.UsePostgreSqlStorage(storage => storage.UseNpgsqlConnection(database.ConnectionString), storageOptions);
                 }
                 else hangfire.UseInMemoryStorage();
@@ -109,8 +112,8 @@ public static class CoordinatorHost
             services.AddHangfireServer(server =>
             {
                 server.WorkerCount = 2;
-                // Delayed passes (a job's window just closed) start within the finalize interval when it is shorter than Hangfire's default 15 s.
-                if (options.FinalizeInterval < server.SchedulePollingInterval) server.SchedulePollingInterval = options.FinalizeInterval;
+                // Delayed and recurring passes (a job's window just closed, the next bisection turn) start within their interval when it is shorter than Hangfire's default 15 s.
+                if (options.ShortestPassInterval < server.SchedulePollingInterval) server.SchedulePollingInterval = options.ShortestPassInterval;
             });
         }
         if (options.ServedRoute is not null) services.AddSingleton<IRoutePlanner>(new FixedRoutePlanner(options));
@@ -134,8 +137,11 @@ public static class CoordinatorHost
             IRecurringJobManager recurring = app.Services.GetRequiredService<IRecurringJobManager>();
             ReputationJob.Register(recurring);
             JobFinalizer.Register(recurring, options.FinalizeInterval);
-            // Catch up at once on windows that closed while the coordinator was down (the durable database knows them).
+            BisectionJob.Register(recurring, options.BisectionInterval);
+            // Catch up at once on windows that closed while the coordinator was down (the durable database knows them),
+            // and on the bisections it left open.
             app.Services.GetRequiredService<FinalizationSchedule>().Now();
+            app.Services.GetRequiredService<IBackgroundJobClient>().Enqueue<BisectionJob>(b => b.RunAsync(CancellationToken.None));
         }
         await app.StartAsync(cancellation);
         return app;

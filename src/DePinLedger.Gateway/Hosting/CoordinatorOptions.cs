@@ -55,6 +55,16 @@ public sealed record CoordinatorOptions
     /// </summary>
     public TimeSpan FinalizeInterval { get; init; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// How often (with a database) the bisection job advances the disputes this coordinator opened by bisection: its
+    /// moves, and the win once the defender's clock has run out. Far below the game's clock extension; a whole number of
+    /// seconds dividing a minute (or minutes dividing an hour, hours dividing a day).
+    /// </summary>
+    public TimeSpan BisectionInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The shorter of the finalize and bisection intervals: how promptly Hangfire must pick their passes up.</summary>
+    public TimeSpan ShortestPassInterval => FinalizeInterval < BisectionInterval ? FinalizeInterval : BisectionInterval;
+
     /// <summary>How often the dispute defender looks for moves to answer and timeouts to claim (far below the game's clock extension).</summary>
     public TimeSpan DefenderPollInterval { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -73,6 +83,8 @@ public sealed record CoordinatorOptions
         if (RetainedJobs < 1) throw new ArgumentOutOfRangeException(nameof(RetainedJobs));
         if (JobFinalizer.TryCron(FinalizeInterval) is null)
             throw new ArgumentOutOfRangeException(nameof(FinalizeInterval), FinalizeInterval, "the finalize interval must be whole seconds dividing a minute, minutes dividing an hour, or hours dividing a day");
+        if (JobFinalizer.TryCron(BisectionInterval) is null)
+            throw new ArgumentOutOfRangeException(nameof(BisectionInterval), BisectionInterval, "the bisection interval must be whole seconds dividing a minute, minutes dividing an hour, or hours dividing a day");
         if (DefenderPollInterval <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(DefenderPollInterval), "the defender must poll at a positive interval");
     }
 }

@@ -58,12 +58,24 @@ public sealed class CoordinatedJob(OnChainJob onChain, string promptText, int[] 
     /// <summary>For a verified job whose replicas disagreed: the dispute the coordinator played (set after submission).</summary>
     public DisputeReport? Dispute { get; private set; }
 
-    /// <summary>Completes once the job needs nothing more from the coordinator: submitted and, when disputed, resolved.</summary>
+    /// <summary>Completes once the job needs nothing more from the coordinator: submitted and, when disputed, resolved (a pending bisection: once the bisection job has resolved it).</summary>
     public Task Settled => _settled.Task;
 
     private readonly TaskCompletionSource _settled = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public void Disputed(DisputeReport report) => Dispute = report;
+    /// <summary>
+    /// Records the dispute's report. A pending bisection's report (the bisection job plays it on) is replaced by the
+    /// verdict later; a verdict is never replaced. Returns whether <paramref name="report"/> was recorded.
+    /// </summary>
+    public bool Disputed(DisputeReport report)
+    {
+        lock (_lock)
+        {
+            if (Dispute is { Pending: false }) return false;
+            Dispute = report;
+            return true;
+        }
+    }
 
     /// <summary>Marks the job settled (after submission and any dispute, or after a failure).</summary>
     public void Settle() => _settled.TrySetResult();

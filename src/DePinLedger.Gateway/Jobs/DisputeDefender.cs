@@ -4,7 +4,6 @@ using DePinLedger.Disputes.Client;
 using DePinLedger.Disputes.Traces;
 using DePinLedger.Gateway.Hosting;
 using DePinLedger.Inference.Model;
-using DePinLedger.Pipeline;
 using DePinLedger.Protocol.Encoding;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -19,19 +18,21 @@ public sealed record DefendedDispute(BigInteger DisputeId, Bytes32 JobId, byte D
 
 /// <summary>
 /// The coordinator as defender of its own honest nodes: follows DisputeOpened logs of the dispute game, and for every
-/// dispute against a replica this coordinator ran (it kept the receipts, so it knows which workers retained each
-/// stage's trace) it answers each bisection round from that trace when the defender is on turn, and resolves the
-/// dispute by timeout when the challenger lets its clock run out (or settles it once decided).
+/// dispute against a replica this coordinator ran (it kept the receipts, in memory and with a database in its journal,
+/// so it knows which workers retained each stage's trace, also after a restart) it answers each bisection round from
+/// that trace when the defender is on turn, and resolves the dispute by timeout when the challenger lets its clock run
+/// out (or settles it once decided).
 /// </summary>
 /// <remarks>
-/// A polling <see cref="BackgroundService"/>, not a Hangfire job: the traces' endpoints live only in this process's
-/// memory (the <see cref="JobCoordinator"/>'s retained jobs), which a Hangfire job on another server could not reach;
-/// the coordinator runs without a database too (no Hangfire then); and a poll every few seconds
-/// (<see cref="CoordinatorOptions.DefenderPollInterval"/>) keeps far inside clock extensions of minutes, where a
+/// A polling <see cref="BackgroundService"/>, not a Hangfire job: the coordinator runs without a database too (no
+/// Hangfire then, and the traces' endpoints only in the <see cref="JobCoordinator"/>'s retained jobs; with a database
+/// the <see cref="CoordinatorJournal"/> keeps them, so a restarted coordinator defends the jobs it ran before); and a
+/// poll every few seconds (<see cref="CoordinatorOptions.DefenderPollInterval"/>) keeps far inside clock extensions of minutes, where a
 /// recurring Hangfire job is timed by a cron expression (minute resolution by default) and queued through storage.
 /// The chain's logs are the source, not the indexed database, because the indexer does not follow the dispute game.
 /// </remarks>
-public sealed partial class DisputeDefender(IntegerModel model, CoordinatorChain chain, CoordinatorOptions options, JobCoordinator jobs, ILogger<DisputeDefender> logger)
+public sealed partial class DisputeDefender(IntegerModel model, CoordinatorChain chain, CoordinatorOptions options, JobCoordinator jobs, CoordinatorJournal journal,
+    ILogger<DisputeDefender> logger)
     : BackgroundService
 {
     private readonly Dictionary<BigInteger, Defense> _defenses = [];
@@ -81,7 +82,7 @@ public sealed partial class DisputeDefender(IntegerModel model, CoordinatorChain
             return true;
         }
         catch (Exception e) when (e is Chain.Errors.ChainException or InvalidDataException or InvalidOperationException or ArgumentException or HttpRequestException
-                                     or Grpc.Core.RpcException)
+                                     or Grpc.Core.RpcException or System.Data.Common.DbException)
         {
             LogPassFailed(logger, what, e.Message);
             return false;
@@ -96,20 +97,22 @@ public sealed partial class DisputeDefender(IntegerModel model, CoordinatorChain
         Event<DisputeOpenedEvent> opened = chain.Connection.Web3.Eth.GetEvent<DisputeOpenedEvent>(chain.Deployment.DisputeGame);
         NewFilterInput filter = opened.CreateFilterInput(new BlockParameter(new HexBigInteger(_nextBlock)), new BlockParameter(new HexBigInteger(latest)));
         List<EventLog<DisputeOpenedEvent>> logs = await chain.Connection.ReadAsync(() => opened.GetAllChangesAsync(filter), cancellation);
-        foreach (DisputeOpenedEvent e in logs.Select(l => l.Event)) Adopt(e);
+        foreach (DisputeOpenedEvent e in logs.Select(l => l.Event)) await AdoptAsync(e, cancellation);
         _nextBlock = latest + 1;
     }
 
-    private void Adopt(DisputeOpenedEvent opened)
+    private async Task AdoptAsync(DisputeOpenedEvent opened, CancellationToken cancellation)
     {
         // A dispute this coordinator opened is against a replica it found wrong: DisputeWatcher plays both sides of it.
         if (string.Equals(opened.Challenger, chain.Submitter.Address, StringComparison.OrdinalIgnoreCase)) return;
+        lock (_lock)
+            if (_defenses.ContainsKey(opened.DisputeId)) return;
         var jobId = new Bytes32(opened.JobId);
-        if (jobs.Find(jobId) is not { } job || job.Results.Count <= opened.DefenderReplica) return;
+        if (await DefendedReplicaAsync(jobId, opened.DefenderReplica, cancellation) is not { } replica) return;
         lock (_lock)
         {
             if (_defenses.ContainsKey(opened.DisputeId)) return;
-            _defenses[opened.DisputeId] = new Defense(job, opened,
+            _defenses[opened.DisputeId] = new Defense(jobId, replica, opened,
                 new DefendedDispute(opened.DisputeId, jobId, opened.DefenderReplica, opened.Challenger, 0, DisputePhase.Bisect, DisputeOutcome.None));
         }
         LogAdopted(logger, opened.DisputeId.ToString(System.Globalization.CultureInfo.InvariantCulture), jobId.ToString(), opened.DefenderReplica, opened.Challenger);
@@ -144,21 +147,29 @@ public sealed partial class DisputeDefender(IntegerModel model, CoordinatorChain
     /// <summary>The game's Side values (Types.sol): who is on turn.</summary>
     private const byte Defender = 0, Challenger = 1;
 
-    /// <summary>A replica's trace from the workers that signed its stages (the receipts name them, after any failover).</summary>
-    private async Task<IReplicaTrace> TraceAsync(CoordinatedJob job, byte replica, CancellationToken cancellation)
+    /// <summary>
+    /// The replica of a job this coordinator ran: from its memory (retained jobs), else from its journal (a job run
+    /// before a restart); null when this coordinator did not run it.
+    /// </summary>
+    private async Task<RetainedReplica?> DefendedReplicaAsync(Bytes32 jobId, byte replica, CancellationToken cancellation)
     {
-        PipelineResult result = job.Results[replica];
+        if (jobs.Find(jobId) is { } job)
+            return job.Results.Count > replica ? RetainedReplica.From(replica, job.Results[replica]) : null;
+        return (await journal.FindAsync(jobId, cancellation))?.Replicas.FirstOrDefault(r => r.Replica == replica);
+    }
+
+    /// <summary>A replica's trace from the workers that signed its stages (the receipts name them, after any failover).</summary>
+    private async Task<IReplicaTrace> TraceAsync(Bytes32 jobId, RetainedReplica replica, CancellationToken cancellation)
+    {
         int layers = model.Config.Layers;
-        var layout = new StageLayout(layers, [.. result.Receipts.Select(r => new StageSpan(r.Receipt.FirstLayer, r.Receipt.LastLayer))]);
-        int positions = result.LeafCount / (layers + 2);
-        return await WorkerTrace.LoadAsync(job.Id, replica, layout, positions, [.. result.Receipts.Select(r => r.Endpoint)], cancellation);
+        return await WorkerTrace.LoadAsync(jobId, replica.Replica, replica.Layout(layers), replica.Positions(layers), replica.Endpoints, cancellation);
     }
 
     /// <summary>The job's request and submitted stages as the chain records them.</summary>
     private Task<JobOnChain> LoadJobAsync(Bytes32 jobId, CancellationToken cancellation) => JobOnChain.LoadAsync(chain.Connection, chain.Deployment, jobId, cancellation);
 
     /// <summary>One defended dispute: the job, the opening, and what was loaded for it (once).</summary>
-    private sealed class Defense(CoordinatedJob job, DisputeOpenedEvent opened, DefendedDispute view)
+    private sealed class Defense(Bytes32 jobId, RetainedReplica replica, DisputeOpenedEvent opened, DefendedDispute view)
     {
         private JobOnChain? _onChain;
         private ReplicaSide? _side;
@@ -176,7 +187,7 @@ public sealed partial class DisputeDefender(IntegerModel model, CoordinatorChain
         {
             if (_side is not null) return _side;
             JobOnChain onChain = await OnChainAsync(owner, cancellation);
-            var side = onChain.Side(Opened.DefenderReplica, await owner.TraceAsync(job, Opened.DefenderReplica, cancellation));
+            var side = onChain.Side(Opened.DefenderReplica, await owner.TraceAsync(jobId, replica, cancellation));
             side.CheckTrace();
             return _side = side;
         }
@@ -192,7 +203,7 @@ public sealed partial class DisputeDefender(IntegerModel model, CoordinatorChain
         }
 
         private async Task<JobOnChain> OnChainAsync(DisputeDefender owner, CancellationToken cancellation) =>
-            _onChain ??= await owner.LoadJobAsync(job.Id, cancellation);
+            _onChain ??= await owner.LoadJobAsync(jobId, cancellation);
 
         private static IReadOnlyList<StageCommitment> Submitted(JobOnChain onChain, byte replica) =>
             (onChain.Replicas.FirstOrDefault(r => r.Replica == replica) ?? throw new InvalidDataException($"replica {replica} of job {onChain.JobId} has no ResultSubmitted log")).Stages;

@@ -2,7 +2,6 @@ using DePinLedger.Disputes.Client;
 using DePinLedger.Disputes.Traces;
 using DePinLedger.Gateway.Hosting;
 using DePinLedger.Inference.Commitments;
-using DePinLedger.Inference.Conformance;
 using DePinLedger.Inference.Model;
 using DePinLedger.Pipeline;
 using DePinLedger.Scheduler.Reputation;
@@ -21,6 +20,9 @@ public sealed record DisputeReport(string DisputeId, int DefenderReplica, string
     /// <summary>Why the game decided as it did (Types.sol Reason: Step, DefenderTimedOut, …).</summary>
     public string Reason { get; init; } = nameof(DisputeReason.Step);
 
+    /// <summary>The bisection goes on in the durable bisection job (<see cref="BisectionPlayer.PendingOutcome"/>); the verdict replaces this report.</summary>
+    public bool Pending => Outcome == BisectionPlayer.PendingOutcome;
+
     public static DisputeReport Failed(string error) => new("", -1, "not disputed", -1, -1, 0, error);
 }
 
@@ -35,11 +37,13 @@ public sealed record DisputeReport(string DisputeId, int DefenderReplica, string
 /// a corrupted leaf cannot), an honest replica is rebuilt by recomputation (its signed roots must match); a wrong one
 /// cannot be, so the coordinator plays the interactive bisection as challenger with the available trace, answers for
 /// the wrong replica's stages it does hold (honest nodes), and claims the win when the defender's clock runs out: only
-/// the stages nobody could answer for are slashed.
+/// the stages nobody could answer for are slashed. With a database that bisection is durable: the watcher opens and
+/// records it, plays its first turns and returns "bisection pending"; <see cref="BisectionJob"/> plays it to the end,
+/// also after a restart.
 /// </summary>
-public sealed partial class DisputeWatcher(IntegerModel model, CoordinatorChain chain, IServiceProvider services, ILogger<DisputeWatcher> logger)
+public sealed partial class DisputeWatcher(IntegerModel model, CoordinatorChain chain, CoordinatorJournal journal, BisectionPlayer bisections, IServiceProvider services,
+    ILogger<DisputeWatcher> logger)
 {
-    private readonly Lazy<ModelOpenings> _openings = new(() => new ModelOpenings(model));
 
     /// <summary>How often a bisection waiting for the defender checks the game (moves and the chain's clock).</summary>
     public static TimeSpan BisectionPoll { get; } = TimeSpan.FromSeconds(1);
@@ -64,7 +68,7 @@ public sealed partial class DisputeWatcher(IntegerModel model, CoordinatorChain 
             DisputeReport report;
             if (traces[0] is { } first && traces[1] is { } second)
             {
-                DisputeResult result = await client.DisputeAsync(onChain.Case(job.Prompt, first, second), agreed, _openings.Value, cancellation);
+                DisputeResult result = await client.DisputeAsync(onChain.Case(job.Prompt, first, second), agreed, bisections.Openings, cancellation);
                 report = new DisputeReport(Id(result.DisputeId), result.DefenderReplica, result.Outcome.ToString(), result.Step.At.Position, result.Step.At.Slot, (long)result.TotalGas, null);
             }
             else if (traces[0] is null && traces[1] is null) return Failed(job, "neither replica's trace can be fetched whole or recomputed: there is no trace to dispute with");
@@ -76,12 +80,27 @@ public sealed partial class DisputeWatcher(IntegerModel model, CoordinatorChain 
                     return Failed(job, $"replica {missing}'s trace is incomplete and replica {1 - missing}'s is not the recomputed one: both are wrong, and a bisection needs a right trace");
                 WorkerTrace defender = served[missing];
                 DisputeCase dispute = missing == 0 ? onChain.Case(job.Prompt, defender, available) : onChain.Case(job.Prompt, available, defender);
-                ChallengeResult result = await client.ChallengeByBisectionAsync(dispute, missing, defender.AvailableStages, FirstDifferingPosition(job), agreed, _openings.Value,
-                    BisectionPoll, cancellation);
-                report = new DisputeReport(Id(result.DisputeId), result.DefenderReplica, result.Outcome.ToString(), result.Step?.Position ?? -1, result.Step?.Slot ?? -1, (long)result.TotalGas, null)
+                if (journal.Enabled)
                 {
-                    Narrowing = "bisection", Reason = result.Reason.ToString(),
-                };
+                    // With a database the bisection is durable: opened and recorded here, then played by the bisection job
+                    // (Hangfire) until the defender's clock runs out, which may take hours; the job's slot is freed now.
+                    report = BisectionPlayer.Report(await bisections.OpenAsync(dispute, missing, defender.AvailableStages, FirstDifferingPosition(job), cancellation));
+                    if (report.Pending)
+                    {
+                        GatewayLog.Disputed(logger, job.Id.ToString(), report.DisputeId, (byte)report.DefenderReplica, report.Outcome);
+                        return report;
+                    }
+                }
+                else
+                {
+                    ChallengeResult result = await client.ChallengeByBisectionAsync(dispute, missing, defender.AvailableStages, FirstDifferingPosition(job), agreed, bisections.Openings,
+                        BisectionPoll, cancellation);
+                    report = new DisputeReport(Id(result.DisputeId), result.DefenderReplica, result.Outcome.ToString(), result.Step?.Position ?? -1, result.Step?.Slot ?? -1,
+                        (long)result.TotalGas, null)
+                    {
+                        Narrowing = "bisection", Reason = result.Reason.ToString(),
+                    };
+                }
             }
             GatewayLog.Disputed(logger, job.Id.ToString(), report.DisputeId, (byte)report.DefenderReplica, report.Outcome);
             // Reputation follows the verdict: recompute once the indexer has had time to follow the slash (2 confirmations).
@@ -89,7 +108,7 @@ public sealed partial class DisputeWatcher(IntegerModel model, CoordinatorChain 
             return report;
         }
         catch (Exception e) when (e is InvalidOperationException or InvalidDataException or NotSupportedException or Chain.Errors.ChainException
-                                     or Grpc.Core.RpcException or HttpRequestException)
+                                     or Grpc.Core.RpcException or HttpRequestException or Microsoft.EntityFrameworkCore.DbUpdateException)
         {
             return Failed(job, e.Message);
         }

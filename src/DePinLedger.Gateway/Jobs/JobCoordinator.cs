@@ -31,7 +31,7 @@ public sealed class JobRefusedException(int status, string title, string detail)
 /// </summary>
 public sealed class JobCoordinator(
     IntegerModel model, CoordinatorOptions options, OnChainJobReader chainJobs, ResultSubmitter submitter, ChainIdentity chain, IRoutePlanner planner,
-    DisputeWatcher disputes, FinalizationSchedule finalization, GatewayMetrics metrics, ILogger<JobCoordinator> logger)
+    DisputeWatcher disputes, FinalizationSchedule finalization, CoordinatorJournal journal, GatewayMetrics metrics, ILogger<JobCoordinator> logger)
     : BackgroundService
 {
     private readonly ConcurrentDictionary<Bytes32, CoordinatedJob> _jobs = new();
@@ -147,17 +147,17 @@ public sealed class JobCoordinator(
                 ? await RunVerifiedAsync(job.Routes, pipelineJob, OnToken, cancellation)
                 : [await _runner.RunAsync(job.Routes.Served, pipelineJob, OnToken, cancellation)];
             job.Computed(results);
+            // Journaled before the result goes on-chain: a restarted coordinator can still defend or dispute every result it submitted.
+            await journal.RecordAsync(job, cancellation);
             string transaction = await submitter.SubmitAsync(job.Id, results, cancellation);
             job.Submitted(transaction);
             finalization.AfterWindow();
             GatewayLog.JobSubmitted(logger, job.Id.ToString(), results[0].OutputTokens.Count, transaction);
-            if (await disputes.CheckAsync(job, cancellation) is { } dispute)
-            {
-                job.Disputed(dispute);
-                metrics.Disputed(dispute);
-            }
+            // A pending bisection frees the job's slot here; the bisection job records the verdict and settles the job.
+            if (await disputes.CheckAsync(job, cancellation) is { } dispute && job.Disputed(dispute) && !dispute.Pending) metrics.Disputed(dispute);
         }
-        catch (Exception e) when (e is PipelineException or ChainException or ArgumentException or Grpc.Core.RpcException or HttpRequestException or InvalidDataException)
+        catch (Exception e) when (e is PipelineException or ChainException or ArgumentException or Grpc.Core.RpcException or HttpRequestException or InvalidDataException
+                                     or Microsoft.EntityFrameworkCore.DbUpdateException or System.Data.Common.DbException)
         {
             job.Fail(e.Message);
             GatewayLog.JobFailed(logger, job.Id.ToString(), e.Message);
@@ -168,7 +168,7 @@ public sealed class JobCoordinator(
         }
         finally
         {
-            job.Settle();
+            if (job.Dispute is not { Pending: true }) job.Settle();
             metrics.Settled();
         }
     }
