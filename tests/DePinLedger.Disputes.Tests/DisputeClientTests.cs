@@ -8,7 +8,10 @@ using DePinLedger.Disputes.Client;
 using DePinLedger.Disputes.Tests.Support;
 using DePinLedger.Disputes.Traces;
 using DePinLedger.Inference.Tests;
+using DePinLedger.Protocol.Encoding;
+using Nethereum.Contracts;
 using Xunit.Abstractions;
+using ReplicaCompensatedEvent = DePinLedger.Chain.Contracts.Jobs.ReplicaCompensatedEvent;
 
 namespace DePinLedger.Disputes.Tests;
 
@@ -272,8 +275,13 @@ public sealed class DisputeClientTests(ITestOutputHelper output) : IAsyncLifetim
         DisputeMove? claimed = await client.ClaimCreditAsync(challenger.Address, default);
         Assert.NotNull(claimed);
         BigInteger bond = await _anvil.Deployer.QueryAsync<ChallengerBondFunction, BigInteger>(_anvil.Deployment.DisputeGame, new(), default);
-        // Bond back plus half of the 1 000 slashed tokens.
-        Assert.Equal(bond + 500 * DisputeScenario.Token, await s.BalanceAsync(DisputeScenario.Challenger) - before);
+        // Bond back plus half of the 1 000 slashed tokens, less what paid the honest replica 1 when the refunded replica 0
+        // was the wrong one (its net fee, as the only honest replica).
+        Event<ReplicaCompensatedEvent> compensated = _anvil.Deployer.Web3.Eth.GetEvent<ReplicaCompensatedEvent>(_anvil.Deployment.JobMarket);
+        BigInteger paidFromSlash = (await compensated.GetAllChangesAsync(compensated.CreateFilterInput()))
+            .Where(e => new Bytes32(e.Event.JobId) == s.JobId).Aggregate(BigInteger.Zero, (sum, e) => sum + e.Event.Amount);
+        Assert.Equal(result.DefenderReplica == 0 ? s.Request.Fee - s.Request.Fee * 500 / 10_000 : BigInteger.Zero, paidFromSlash);
+        Assert.Equal(bond + 500 * DisputeScenario.Token - paidFromSlash, await s.BalanceAsync(DisputeScenario.Challenger) - before);
         return result;
     }
 
