@@ -187,6 +187,73 @@ public sealed class DurableDisputeTests(FaultCatalogueFixture fixture, ITestOutp
     }
 
     [Fact]
+    public async Task DisagreementNeverCheckedBeforeTheCoordinatorStopped_ANewCoordinatorDisputesItFromTheJournal_AndTheFaultyNodeIsSlashed()
+    {
+        // Replica 1 is one stage on a faulty node (noise at position 3, block 1) that keeps its trace: a fast-path case.
+        using TestNode faulty = await fixture.StakedNodeAsync(OperatorB);
+        using WorkerProcess worker = await WorkerProcess.StartAsync(faulty, "0-4", "--rpc", fixture.Chain.Rpc.ToString(), "--fault-noise", "3:1");
+        StageRoute[] check = [new StageRoute(0, 4, [worker.Address])];
+        // The old coordinator sees no dispute game, so it submits and disputes nothing. Its journal row is then put back to
+        // the state of a coordinator that stopped between submitting and finishing its check (DisputeCheckedAt null).
+        TransactionSender submitter = await fixture.Chain.SenderAsync(Coordinator);
+        DePinLedger.Chain.Deployment.DeploymentFile blind = fixture.Chain.Deployment with { DisputeGame = "0x0000000000000000000000000000000000000000" };
+        WebApplication old = await CoordinatorHost.StartAsync(fixture.Model, new CoordinatorChain(submitter.Chain, submitter, blind), new CoordinatorOptions
+        {
+            ServedRoute = fixture.RouteA, CheckRoute = check, ModelName = "stories260K", Database = fixture.Database.Options,
+        }, CancellationToken.None);
+        Bytes32 jobId;
+        try
+        {
+            (jobId, _, CoordinatedJob job) = await fixture.RunVerifiedJobAsync(old);
+            await job.Settled.WaitAsync(Patience);
+            Assert.True(job.Phase == JobPhase.Submitted, job.Error);
+            Assert.NotNull(job.Dispute?.Error); // "no dispute game"
+        }
+        finally
+        {
+            await StopAsync(old);
+        }
+        string id = jobId.ToString();
+        await using (DePinDbContext db = fixture.Database.Context())
+        {
+            CoordinatedJobRecord row = await db.CoordinatedJobs.SingleAsync(j => j.JobId == id);
+            Assert.Equal(3, row.FirstDifferingPosition); // where the noise starts
+            Assert.NotNull(row.DisputeCheckedAt);
+            row.DisputeCheckedAt = null;
+            await db.SaveChangesAsync();
+        }
+        Assert.Equal(0, (await fixture.JobAsync(jobId)).FreezeCount);
+        var reader = new DisputeClient(await fixture.Chain.SenderAsync(0), fixture.Chain.Deployment);
+        Assert.Equal(BigInteger.Zero, (await DisputeOfAsync(reader, jobId)).Id);
+
+        // A new coordinator on the same database (the real deployment) finds the unchecked disagreement and disputes it.
+        WebApplication restarted = await fixture.StartCoordinatorAsync(fixture.RouteA, fixture.RouteB);
+        try
+        {
+            (BigInteger disputeId, DisputeInfo? resolved) = await WaitForAsync(() => DisputeOfAsync(reader, jobId), d => d.Info is { Phase: (byte)DisputePhase.Resolved },
+                "the new coordinator to dispute the job and resolve it");
+            Assert.Equal(DisputeOutcome.ChallengerWon, (DisputeOutcome)resolved!.Outcome);
+            Assert.Equal((byte)DisputeReason.Step, resolved.Reason);
+            Assert.Equal(1, resolved.DefenderReplica);
+            await WaitForAsync(async () =>
+            {
+                await using DePinDbContext db = fixture.Database.Context();
+                return (await db.CoordinatedJobs.AsNoTracking().SingleAsync(j => j.JobId == id)).DisputeCheckedAt;
+            }, checkedAt => checkedAt is not null, "the journal to record the check");
+            output.WriteLine($"dispute {disputeId} on replica {resolved.DefenderReplica}: {(DisputeOutcome)resolved.Outcome}");
+        }
+        finally
+        {
+            await StopAsync(restarted);
+        }
+        Assert.Equal(BigInteger.Zero, await fixture.ActiveStakeAsync(faulty.Address));
+        Assert.Equal(Stake, await fixture.ActiveStakeAsync(fixture.NodeA.Address));
+        Assert.Equal(1 << 1, (await fixture.JobAsync(jobId)).WrongMask);
+        // Disputed once: a second pass finds the job checked.
+        Assert.Single(await fixture.EventsAsync<DisputeOpenedEvent>(fixture.Chain.Deployment.DisputeGame), e => e.Event.JobId.AsSpan().SequenceEqual(jobId.Span));
+    }
+
+    [Fact]
     public async Task WithoutADatabase_TheWatcherStillPlaysTheBisectionInline_AndTheFaultyNodeIsSlashed()
     {
         using TestNode faulty = await fixture.StakedNodeAsync(OperatorB);

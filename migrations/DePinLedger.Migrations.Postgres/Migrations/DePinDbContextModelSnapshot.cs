@@ -96,6 +96,12 @@ namespace DePinLedger.Migrations.Postgres.Migrations
                         .HasMaxLength(66)
                         .HasColumnType("character varying(66)");
 
+                    b.Property<DateTimeOffset?>("DisputeCheckedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int?>("FirstDifferingPosition")
+                        .HasColumnType("integer");
+
                     b.Property<string>("PromptTokens")
                         .IsRequired()
                         .HasColumnType("text");

@@ -90,6 +90,12 @@ namespace DePinLedger.Migrations.Sqlite.Migrations
                         .HasMaxLength(66)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("DisputeCheckedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("FirstDifferingPosition")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("PromptTokens")
                         .IsRequired()
                         .HasColumnType("TEXT");

@@ -9,7 +9,6 @@ using DePinLedger.Protocol.Encoding;
 using DePinLedger.Protocol.Receipts;
 using DePinLedger.Protocol.Tokens;
 using Nethereum.Contracts;
-using Nethereum.RPC.Eth.DTOs;
 
 namespace DePinLedger.Chain.Operators;
 
@@ -150,8 +149,7 @@ public sealed class NodeOperator
         ulong delay = await chain.QueryAsync<UnbondingDelayFunction, ulong>(_deployment.StakeManager, new UnbondingDelayFunction(), cancellation);
         GetUnbondingsOutput unbondings = await chain.QueryOutputAsync<GetUnbondingsFunction, GetUnbondingsOutput>(_deployment.StakeManager, new GetUnbondingsFunction { Node = node }, cancellation);
         BigInteger withdrawable = await chain.QueryAsync<WithdrawableFunction, BigInteger>(_deployment.StakeManager, new WithdrawableFunction { Node = node }, cancellation);
-        BlockWithTransactionHashes latest = await chain.ReadAsync(() => chain.Web3.Eth.Blocks.GetBlockWithTransactionsHashesByNumber.SendRequestAsync(BlockParameter.CreateLatest()), cancellation);
-        var now = DateTimeOffset.FromUnixTimeSeconds((long)latest.Timestamp.Value);
+        var now = DateTimeOffset.FromUnixTimeSeconds((long)await chain.LatestBlockTimeAsync(cancellation));
         string owner = registered ? info.Operator : node;
         return new NodeStatus(
             AddressText.Checksum(node), registered, registered ? AddressText.Checksum(info.Operator) : null,

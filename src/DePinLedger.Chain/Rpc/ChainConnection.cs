@@ -95,6 +95,14 @@ public sealed class ChainConnection
     public async Task<ulong> GetBlockNumberAsync(CancellationToken cancellation) =>
         (ulong)(await ReadAsync(() => Web3.Eth.Blocks.GetBlockNumber.SendRequestAsync(), cancellation)).Value;
 
+    /// <summary>The chain's clock: the latest block's timestamp (Unix seconds), what contracts compare deadlines with.</summary>
+    public async Task<ulong> LatestBlockTimeAsync(CancellationToken cancellation)
+    {
+        Nethereum.RPC.Eth.DTOs.BlockWithTransactionHashes? latest = await ReadAsync(
+            () => Web3.Eth.Blocks.GetBlockWithTransactionsHashesByNumber.SendRequestAsync(Nethereum.RPC.Eth.DTOs.BlockParameter.CreateLatest()), cancellation);
+        return latest?.Timestamp is { } time ? (ulong)time.Value : throw new InvalidDataException("the RPC endpoint returned no latest block");
+    }
+
     /// <summary>Whether code is deployed at <paramref name="address"/>.</summary>
     public async Task<bool> HasCodeAsync(string address, CancellationToken cancellation)
     {

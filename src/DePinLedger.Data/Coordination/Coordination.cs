@@ -12,6 +12,15 @@ public sealed class CoordinatedJobRecord
     public string PromptTokens { get; set; } = "";
 
     public DateTimeOffset SubmittedAt { get; set; }
+
+    /// <summary>The first position whose leaves differ between the two replicas; null when they agree (or the job ran once).</summary>
+    public int? FirstDifferingPosition { get; set; }
+
+    /// <summary>
+    /// When the coordinator finished checking the replicas after submission (disputed, found nothing to dispute, or gave
+    /// up); null while that is pending, so that a coordinator restarted in between disputes the disagreement itself.
+    /// </summary>
+    public DateTimeOffset? DisputeCheckedAt { get; set; }
 }
 
 /// <summary>One replica of a coordinated job: how many leaves its trace committed (positions × (layers + 2)).</summary>

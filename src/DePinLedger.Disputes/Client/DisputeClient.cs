@@ -249,9 +249,7 @@ public sealed partial class DisputeClient(TransactionSender sender, DeploymentFi
         if (phase is DisputePhase.Resolved) return null;
         if (phase is not DisputePhase.Decided)
         {
-            var latest = await sender.Chain.ReadAsync(() => sender.Chain.Web3.Eth.Blocks.GetBlockWithTransactionsHashesByNumber.SendRequestAsync(Nethereum.RPC.Eth.DTOs.BlockParameter.CreateLatest()), cancellation);
-            if (latest?.Timestamp is null) throw new InvalidDataException("the node returned no latest block");
-            if (info.Deadline == 0 || latest.Timestamp.Value <= info.Deadline) return null;
+            if (info.Deadline == 0 || await sender.Chain.LatestBlockTimeAsync(cancellation) <= info.Deadline) return null;
         }
         return await ResolveAsync(disputeId, defenderStages, challengerStages, cancellation);
     }

@@ -96,6 +96,7 @@ public static class CoordinatorHost
             // Heartbeats reach this coordinator from now on: uptime is not due for the time before it listened.
             services.AddDePinScheduler(reputation: new ReputationOptions { ObservedSince = DateTimeOffset.UtcNow });
             services.AddSingleton<JobFinalizer>();
+            services.AddSingleton<DisputeCatchUp>();
             services.AddSingleton<BisectionJob>();
             // Background and deadline work (finalization, reputation recomputation) runs as Hangfire jobs beside the same database.
             services.AddHangfire(hangfire =>

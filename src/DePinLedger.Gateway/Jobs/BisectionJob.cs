@@ -16,7 +16,8 @@ namespace DePinLedger.Gateway.Jobs;
 /// start-up, so that a coordinator restarted on the same database finishes the disputes its predecessor opened. A job
 /// this process still holds in memory is settled with the verdict (its report replaces "bisection pending").
 /// </summary>
-public sealed partial class BisectionJob(CoordinatorJournal journal, BisectionPlayer player, JobCoordinator jobs, GatewayMetrics metrics, IServiceProvider services, ILogger<BisectionJob> logger)
+public sealed partial class BisectionJob(CoordinatorJournal journal, BisectionPlayer player, DisputeCatchUp catchUp, JobCoordinator jobs, GatewayMetrics metrics, IServiceProvider services,
+    ILogger<BisectionJob> logger)
 {
     public const string RecurringJobId = "disputes-bisect";
 
@@ -28,10 +29,22 @@ public sealed partial class BisectionJob(CoordinatorJournal journal, BisectionPl
         recurring.AddOrUpdate(RecurringJobId, Job.FromExpression<BisectionJob>(b => b.RunAsync(CancellationToken.None)), cron, new RecurringJobOptions());
     }
 
-    /// <summary>One pass over the open bisections; returns how many are still open. Passes do not overlap (a later one waits for the lock).</summary>
+    /// <summary>
+    /// One pass: first disputes the disagreements a stopped coordinator never checked (<see cref="DisputeCatchUp"/>), then
+    /// advances the open bisections; returns how many are still open. Passes do not overlap (a later one waits for the lock).
+    /// </summary>
     [DisableConcurrentExecution(timeoutInSeconds: 120)]
     public async Task<int> RunAsync(CancellationToken cancellation)
     {
+        try
+        {
+            await catchUp.RunAsync(cancellation);
+        }
+        catch (Exception e) when (e is Chain.Errors.ChainException or InvalidDataException or HttpRequestException
+                                     or Microsoft.EntityFrameworkCore.DbUpdateException or System.Data.Common.DbException)
+        {
+            LogCatchUpFailed(logger, e.Message);
+        }
         int open = 0;
         foreach (BisectionRecord bisection in await journal.OpenBisectionsAsync(cancellation))
         {
@@ -69,6 +82,9 @@ public sealed partial class BisectionJob(CoordinatorJournal journal, BisectionPl
         if (bisection.Status == BisectionStatus.Resolved)
             services.GetService<IBackgroundJobClient>()?.Schedule<ReputationJob>(j => j.RunAsync(CancellationToken.None), TimeSpan.FromSeconds(5));
     }
+
+    [LoggerMessage(EventId = 8023, Level = LogLevel.Warning, Message = "dispute catch-up failed, the next pass retries: {Reason}")]
+    private static partial void LogCatchUpFailed(ILogger logger, string reason);
 
     [LoggerMessage(EventId = 8022, Level = LogLevel.Warning, Message = "dispute {DisputeId}: bisection pass failed, the next pass retries: {Reason}")]
     private static partial void LogPassFailed(ILogger logger, string disputeId, string reason);

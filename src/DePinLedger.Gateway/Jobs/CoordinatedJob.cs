@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using DePinLedger.Inference.Commitments;
 using DePinLedger.Pipeline;
 using DePinLedger.Protocol.Encoding;
 
@@ -54,6 +55,20 @@ public sealed class CoordinatedJob(OnChainJob onChain, string promptText, int[] 
     public IReadOnlyList<PipelineResult> Results { get; private set; } = [];
 
     public string? SubmissionTransaction { get; private set; }
+
+    /// <summary>
+    /// The first position whose committed leaves differ between the two replicas (the leaves the stages returned during
+    /// the run, kept even when a worker is gone): where a bisection opens. Null when the trace roots agree or the job ran once.
+    /// </summary>
+    public int? FirstDifferingPosition(int layers)
+    {
+        IReadOnlyList<PipelineResult> results = Results;
+        if (results.Count < 2 || results[0].TraceRoot == results[1].TraceRoot) return null;
+        IReadOnlyList<Hash32> first = results[0].Leaves, second = results[1].Leaves;
+        int common = Math.Min(first.Count, second.Count), index = 0;
+        while (index < common && first[index] == second[index]) index++;
+        return index / (layers + 2);
+    }
 
     /// <summary>For a verified job whose replicas disagreed: the dispute the coordinator played (set after submission).</summary>
     public DisputeReport? Dispute { get; private set; }

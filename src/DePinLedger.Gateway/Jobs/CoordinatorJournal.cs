@@ -43,15 +43,24 @@ public sealed class CoordinatorJournal(IServiceProvider services)
 
     public bool Enabled => _database is not null;
 
-    /// <summary>Keeps a computed job (before its result is submitted, so that every result on-chain has its entry); a job kept already is left as it is.</summary>
-    public async Task RecordAsync(CoordinatedJob job, CancellationToken cancellation)
+    /// <summary>
+    /// Keeps a computed job (before its result is submitted, so that every result on-chain has its entry), with where
+    /// its replicas first disagree (<paramref name="firstDifferingPosition"/>, null when they agree); a job kept already
+    /// is left as it is.
+    /// </summary>
+    public async Task RecordAsync(CoordinatedJob job, int? firstDifferingPosition, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(job);
         if (_database is null) return;
         string jobId = job.Id.ToString();
         await using DePinDbContext db = await _database.CreateDbContextAsync(cancellation);
         if (await db.CoordinatedJobs.AnyAsync(j => j.JobId == jobId, cancellation)) return;
-        db.CoordinatedJobs.Add(new CoordinatedJobRecord { JobId = jobId, PromptTokens = Join(job.Prompt), SubmittedAt = DateTimeOffset.UtcNow });
+        db.CoordinatedJobs.Add(new CoordinatedJobRecord
+        {
+            JobId = jobId, PromptTokens = Join(job.Prompt), SubmittedAt = DateTimeOffset.UtcNow, FirstDifferingPosition = firstDifferingPosition,
+            // Nothing to dispute: checked from the start.
+            DisputeCheckedAt = firstDifferingPosition is null ? DateTimeOffset.UtcNow : null,
+        });
         for (int r = 0; r < job.Results.Count; r++)
         {
             RetainedReplica replica = RetainedReplica.From((byte)r, job.Results[r]);
@@ -62,6 +71,34 @@ public sealed class CoordinatorJournal(IServiceProvider services)
             }));
         }
         await db.SaveChangesAsync(cancellation);
+    }
+
+    /// <summary>Records that the job's replicas were checked after submission (disputed, nothing to dispute, or given up).</summary>
+    public async Task MarkDisputeCheckedAsync(Bytes32 jobId, CancellationToken cancellation)
+    {
+        if (_database is null) return;
+        string id = jobId.ToString();
+        await using DePinDbContext db = await _database.CreateDbContextAsync(cancellation);
+        if (await db.CoordinatedJobs.SingleOrDefaultAsync(j => j.JobId == id, cancellation) is not { } job || job.DisputeCheckedAt is not null) return;
+        job.DisputeCheckedAt = DateTimeOffset.UtcNow;
+        await db.SaveChangesAsync(cancellation);
+    }
+
+    /// <summary>Journaled jobs whose replicas disagree and were never checked (the coordinator stopped in between), oldest first, with where they first differ.</summary>
+    public async Task<List<(JournaledJob Job, int FirstDifferingPosition)>> UncheckedDisagreementsAsync(CancellationToken cancellation)
+    {
+        if (_database is null) return [];
+        List<CoordinatedJobRecord> pending;
+        await using (DePinDbContext db = await _database.CreateDbContextAsync(cancellation))
+        {
+            pending = await db.CoordinatedJobs.AsNoTracking().Where(j => j.FirstDifferingPosition != null && j.DisputeCheckedAt == null).ToListAsync(cancellation);
+        }
+        var found = new List<(JournaledJob, int)>();
+        foreach (CoordinatedJobRecord job in pending.OrderBy(j => j.SubmittedAt))
+        {
+            if (await FindAsync(new Bytes32(Convert.FromHexString(job.JobId.AsSpan(2))), cancellation) is { } journaled) found.Add((journaled, job.FirstDifferingPosition!.Value));
+        }
+        return found;
     }
 
     /// <summary>The journaled job, or null when this coordinator's database has none (or there is no database).</summary>

@@ -1,9 +1,8 @@
 using DePinLedger.Disputes.Client;
 using DePinLedger.Disputes.Traces;
 using DePinLedger.Gateway.Hosting;
-using DePinLedger.Inference.Commitments;
 using DePinLedger.Inference.Model;
-using DePinLedger.Pipeline;
+using DePinLedger.Protocol.Encoding;
 using DePinLedger.Scheduler.Reputation;
 using Hangfire;
 using Microsoft.Extensions.DependencyInjection;
@@ -54,16 +53,35 @@ public sealed partial class DisputeWatcher(IntegerModel model, CoordinatorChain 
     /// <summary>Null when the replicas agree (or the job ran once); otherwise how the dispute went.</summary>
     public async Task<DisputeReport?> CheckAsync(CoordinatedJob job, CancellationToken cancellation)
     {
-        if (job.Results.Count < 2 || job.Results[0].TraceRoot == job.Results[1].TraceRoot) return null;
+        ArgumentNullException.ThrowIfNull(job);
+        if (job.FirstDifferingPosition(model.Config.Layers) is not { } first) return null;
+        return await DisputeAsync(new Subject(job.Id, job.Prompt, [RetainedReplica.From(0, job.Results[0]), RetainedReplica.From(1, job.Results[1])], first), cancellation);
+    }
+
+    /// <summary>
+    /// Disputes a journaled job whose replicas disagree, from what the journal kept of it (prompt, stages, workers, where
+    /// the replicas first differ): the catch-up of a coordinator that stopped between submitting and disputing.
+    /// </summary>
+    public Task<DisputeReport> CatchUpAsync(JournaledJob job, int firstDifferingPosition, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        if (job.Replicas.Count != 2) throw new ArgumentException($"job {job.JobId} has {job.Replicas.Count} replicas journaled: nothing to compare", nameof(job));
+        return DisputeAsync(new Subject(job.JobId, job.Prompt, job.Replicas, firstDifferingPosition), cancellation);
+    }
+
+    /// <summary>What a dispute is played from: the job's prompt, each replica's stages with the workers that retained them, and where they first differ.</summary>
+    private sealed record Subject(Bytes32 JobId, IReadOnlyList<int> Prompt, IReadOnlyList<RetainedReplica> Replicas, int FirstDifferingPosition);
+
+    private async Task<DisputeReport> DisputeAsync(Subject job, CancellationToken cancellation)
+    {
         if (!Enabled) return DisputeReport.Failed("the replicas disagree, but this deployment has no dispute game");
         var owned = new List<IDisposable>();
         try
         {
-            JobOnChain onChain = await JobOnChain.LoadAsync(chain.Connection, chain.Deployment, job.Id, cancellation);
+            JobOnChain onChain = await JobOnChain.LoadAsync(chain.Connection, chain.Deployment, job.JobId, cancellation);
             WorkerTrace[] served = [await ServedTraceAsync(job, 0, cancellation), await ServedTraceAsync(job, 1, cancellation)];
             IReplicaTrace?[] traces = [Whole(job, onChain, 0, served[0], owned), Whole(job, onChain, 1, served[1], owned)];
-            EngineTrace agreed = Recompute(job, Layout(job.Results[0]));
-            owned.Add(agreed);
+            EngineTrace agreed = Recompute(job, onChain, job.Replicas[0].Layout(model.Config.Layers), owned);
             var client = new DisputeClient(chain.Submitter, chain.Deployment);
             DisputeReport report;
             if (traces[0] is { } first && traces[1] is { } second)
@@ -76,7 +94,7 @@ public sealed partial class DisputeWatcher(IntegerModel model, CoordinatorChain 
             {
                 byte missing = (byte)(traces[0] is null ? 0 : 1);
                 IReplicaTrace available = traces[1 - missing]!;
-                if (!Recomputed(job, onChain, (byte)(1 - missing), owned))
+                if (!Matches(onChain, (byte)(1 - missing), Recompute(job, onChain, job.Replicas[1 - missing].Layout(model.Config.Layers), owned)))
                     return Failed(job, $"replica {missing}'s trace is incomplete and replica {1 - missing}'s is not the recomputed one: both are wrong, and a bisection needs a right trace");
                 WorkerTrace defender = served[missing];
                 DisputeCase dispute = missing == 0 ? onChain.Case(job.Prompt, defender, available) : onChain.Case(job.Prompt, available, defender);
@@ -84,16 +102,16 @@ public sealed partial class DisputeWatcher(IntegerModel model, CoordinatorChain 
                 {
                     // With a database the bisection is durable: opened and recorded here, then played by the bisection job
                     // (Hangfire) until the defender's clock runs out, which may take hours; the job's slot is freed now.
-                    report = BisectionPlayer.Report(await bisections.OpenAsync(dispute, missing, defender.AvailableStages, FirstDifferingPosition(job), cancellation));
+                    report = BisectionPlayer.Report(await bisections.OpenAsync(dispute, missing, defender.AvailableStages, job.FirstDifferingPosition, cancellation));
                     if (report.Pending)
                     {
-                        GatewayLog.Disputed(logger, job.Id.ToString(), report.DisputeId, (byte)report.DefenderReplica, report.Outcome);
+                        GatewayLog.Disputed(logger, job.JobId.ToString(), report.DisputeId, (byte)report.DefenderReplica, report.Outcome);
                         return report;
                     }
                 }
                 else
                 {
-                    ChallengeResult result = await client.ChallengeByBisectionAsync(dispute, missing, defender.AvailableStages, FirstDifferingPosition(job), agreed, bisections.Openings,
+                    ChallengeResult result = await client.ChallengeByBisectionAsync(dispute, missing, defender.AvailableStages, job.FirstDifferingPosition, agreed, bisections.Openings,
                         BisectionPoll, cancellation);
                     report = new DisputeReport(Id(result.DisputeId), result.DefenderReplica, result.Outcome.ToString(), result.Step?.Position ?? -1, result.Step?.Slot ?? -1,
                         (long)result.TotalGas, null)
@@ -102,7 +120,7 @@ public sealed partial class DisputeWatcher(IntegerModel model, CoordinatorChain 
                     };
                 }
             }
-            GatewayLog.Disputed(logger, job.Id.ToString(), report.DisputeId, (byte)report.DefenderReplica, report.Outcome);
+            GatewayLog.Disputed(logger, job.JobId.ToString(), report.DisputeId, (byte)report.DefenderReplica, report.Outcome);
             // Reputation follows the verdict: recompute once the indexer has had time to follow the slash (2 confirmations).
             services.GetService<IBackgroundJobClient>()?.Schedule<ReputationJob>(j => j.RunAsync(CancellationToken.None), TimeSpan.FromSeconds(5));
             return report;
@@ -118,18 +136,19 @@ public sealed partial class DisputeWatcher(IntegerModel model, CoordinatorChain 
         }
     }
 
-    private DisputeReport Failed(CoordinatedJob job, string reason)
+    private DisputeReport Failed(Subject job, string reason)
     {
-        GatewayLog.DisputeFailed(logger, job.Id.ToString(), reason);
+        GatewayLog.DisputeFailed(logger, job.JobId.ToString(), reason);
         return DisputeReport.Failed(reason);
     }
 
     /// <summary>A replica's trace as the workers that signed its stages serve it (the receipts say which, after any failover); stages they cannot serve are left out.</summary>
-    private async Task<WorkerTrace> ServedTraceAsync(CoordinatedJob job, byte replica, CancellationToken cancellation)
+    private async Task<WorkerTrace> ServedTraceAsync(Subject job, byte replica, CancellationToken cancellation)
     {
-        PipelineResult result = job.Results[replica];
-        WorkerTrace trace = await WorkerTrace.LoadAvailableAsync(job.Id, replica, Layout(result), Positions(result), [.. result.Receipts.Select(r => r.Endpoint)], cancellation);
-        foreach (string reason in trace.MissingReasons) TraceUnavailable(logger, job.Id.ToString(), replica, reason);
+        RetainedReplica retained = job.Replicas[replica];
+        int layers = model.Config.Layers;
+        WorkerTrace trace = await WorkerTrace.LoadAvailableAsync(job.JobId, replica, retained.Layout(layers), retained.Positions(layers), retained.Endpoints, cancellation);
+        foreach (string reason in trace.MissingReasons) TraceUnavailable(logger, job.JobId.ToString(), replica, reason);
         return trace;
     }
 
@@ -137,20 +156,11 @@ public sealed partial class DisputeWatcher(IntegerModel model, CoordinatorChain 
     /// The whole trace of a replica: as served when every stage was, else recomputed if that gives the roots its nodes
     /// signed (an honest replica whose workers are gone), else null (a wrong replica that cannot be opened whole).
     /// </summary>
-    private IReplicaTrace? Whole(CoordinatedJob job, JobOnChain onChain, byte replica, WorkerTrace served, List<IDisposable> owned)
+    private IReplicaTrace? Whole(Subject job, JobOnChain onChain, byte replica, WorkerTrace served, List<IDisposable> owned)
     {
         if (served.Complete) return served;
-        EngineTrace recomputed = Recompute(job, served.Layout);
-        owned.Add(recomputed);
+        EngineTrace recomputed = Recompute(job, onChain, served.Layout, owned);
         return Matches(onChain, replica, recomputed) ? recomputed : null;
-    }
-
-    /// <summary>Whether the engine's recomputation of <paramref name="replica"/> gives the trace roots its nodes signed.</summary>
-    private bool Recomputed(CoordinatedJob job, JobOnChain onChain, byte replica, List<IDisposable> owned)
-    {
-        EngineTrace recomputed = Recompute(job, Layout(job.Results[replica]));
-        owned.Add(recomputed);
-        return Matches(onChain, replica, recomputed);
     }
 
     private static bool Matches(JobOnChain onChain, byte replica, IReplicaTrace trace)
@@ -166,25 +176,12 @@ public sealed partial class DisputeWatcher(IntegerModel model, CoordinatorChain 
         }
     }
 
-    /// <summary>The job recomputed with the engine, laid out as <paramref name="layout"/>'s stages.</summary>
-    private EngineTrace Recompute(CoordinatedJob job, StageLayout layout) =>
-        EngineTrace.Run(new ReplicaRun(model, job.Prompt, (int)Math.Min(job.OnChain.Request.MaxTokens, int.MaxValue), JobTerms.Sampling(job.OnChain.Request), layout));
-
-    private StageLayout Layout(PipelineResult result) =>
-        new(model.Config.Layers, [.. result.Receipts.Select(r => new StageSpan(r.Receipt.FirstLayer, r.Receipt.LastLayer))]);
-
-    private int Positions(PipelineResult result) => result.LeafCount / (model.Config.Layers + 2);
-
-    /// <summary>
-    /// The first position whose committed leaves differ between the replicas, from the leaves the stages returned during
-    /// the run (the coordinator kept them even when a worker is gone): where the challenger opens the bisection.
-    /// </summary>
-    private int FirstDifferingPosition(CoordinatedJob job)
+    /// <summary>The job recomputed with the engine, laid out as <paramref name="layout"/>'s stages (disposed with <paramref name="owned"/>).</summary>
+    private EngineTrace Recompute(Subject job, JobOnChain onChain, StageLayout layout, List<IDisposable> owned)
     {
-        IReadOnlyList<Hash32> first = job.Results[0].Leaves, second = job.Results[1].Leaves;
-        int common = Math.Min(first.Count, second.Count), index = 0;
-        while (index < common && first[index] == second[index]) index++;
-        return index / (model.Config.Layers + 2);
+        EngineTrace trace = EngineTrace.Run(new ReplicaRun(model, job.Prompt, (int)Math.Min(onChain.Request.MaxTokens, int.MaxValue), JobTerms.Sampling(onChain.Request), layout));
+        owned.Add(trace);
+        return trace;
     }
 
     private static string Id(System.Numerics.BigInteger disputeId) => disputeId.ToString(System.Globalization.CultureInfo.InvariantCulture);

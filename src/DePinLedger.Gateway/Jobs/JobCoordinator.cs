@@ -148,13 +148,15 @@ public sealed class JobCoordinator(
                 : [await _runner.RunAsync(job.Routes.Served, pipelineJob, OnToken, cancellation)];
             job.Computed(results);
             // Journaled before the result goes on-chain: a restarted coordinator can still defend or dispute every result it submitted.
-            await journal.RecordAsync(job, cancellation);
+            await journal.RecordAsync(job, job.FirstDifferingPosition(model.Config.Layers), cancellation);
             string transaction = await submitter.SubmitAsync(job.Id, results, cancellation);
             job.Submitted(transaction);
             finalization.AfterWindow();
             GatewayLog.JobSubmitted(logger, job.Id.ToString(), results[0].OutputTokens.Count, transaction);
             // A pending bisection frees the job's slot here; the bisection job records the verdict and settles the job.
             if (await disputes.CheckAsync(job, cancellation) is { } dispute && job.Disputed(dispute) && !dispute.Pending) metrics.Disputed(dispute);
+            // Checked: a restarted coordinator must not dispute it again (DisputeCatchUp takes only unchecked disagreements).
+            await journal.MarkDisputeCheckedAsync(job.Id, cancellation);
         }
         catch (Exception e) when (e is PipelineException or ChainException or ArgumentException or Grpc.Core.RpcException or HttpRequestException or InvalidDataException
                                      or Microsoft.EntityFrameworkCore.DbUpdateException or System.Data.Common.DbException)

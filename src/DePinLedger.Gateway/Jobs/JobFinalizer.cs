@@ -10,7 +10,6 @@ using Hangfire.Common;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Nethereum.RPC.Eth.DTOs;
 
 namespace DePinLedger.Gateway.Jobs;
 
@@ -66,10 +65,7 @@ public sealed class JobFinalizer(IDbContextFactory<DePinDbContext> database, Coo
     public async Task<FinalizationSummary> RunAsync(CancellationToken cancellation)
     {
         ulong window = (await chain.Connection.QueryAsync<ChallengeWindowFunction, ulong>(chain.JobMarket, new ChallengeWindowFunction(), cancellation));
-        BlockWithTransactionHashes latest = await chain.Connection.ReadAsync(
-            () => chain.Connection.Web3.Eth.Blocks.GetBlockWithTransactionsHashesByNumber.SendRequestAsync(BlockParameter.CreateLatest()), cancellation)
-            ?? throw new InvalidDataException("the RPC endpoint returned no latest block");
-        ulong now = (ulong)latest.Timestamp.Value;
+        ulong now = await chain.Connection.LatestBlockTimeAsync(cancellation);
         DateTimeOffset submittedBy = DateTimeOffset.FromUnixTimeSeconds((long)(now - Math.Min(now, window)));
 
         List<JobRecord> due;

@@ -1,0 +1,38 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace DePinLedger.Migrations.Sqlite.Migrations
+{
+    /// <inheritdoc />
+    public partial class CoordinatorDisputeCatchUp : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<long>(
+                name: "DisputeCheckedAt",
+                table: "coordinated_jobs",
+                type: "INTEGER",
+                nullable: true);
+
+            migrationBuilder.AddColumn<int>(
+                name: "FirstDifferingPosition",
+                table: "coordinated_jobs",
+                type: "INTEGER",
+                nullable: true);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropColumn(
+                name: "DisputeCheckedAt",
+                table: "coordinated_jobs");
+
+            migrationBuilder.DropColumn(
+                name: "FirstDifferingPosition",
+                table: "coordinated_jobs");
+        }
+    }
+}
