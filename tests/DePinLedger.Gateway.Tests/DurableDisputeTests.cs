@@ -6,6 +6,7 @@ using DePinLedger.Chain.Tests.Support;
 using DePinLedger.Chain.Transactions;
 using DePinLedger.Data;
 using DePinLedger.Data.Coordination;
+using DePinLedger.Data.Reputation;
 using DePinLedger.Disputes.Client;
 using DePinLedger.Disputes.Traces;
 using DePinLedger.Gateway.Hosting;
@@ -241,6 +242,17 @@ public sealed class DurableDisputeTests(FaultCatalogueFixture fixture, ITestOutp
                 return (await db.CoordinatedJobs.AsNoTracking().SingleAsync(j => j.JobId == id)).DisputeCheckedAt;
             }, checkedAt => checkedAt is not null, "the journal to record the check");
             output.WriteLine($"dispute {disputeId} on replica {resolved.DefenderReplica}: {(DisputeOutcome)resolved.Outcome}");
+
+            // Reputation follows the slash: once the indexer commits it (two confirmations: mine them), its notification
+            // has a recomputation enqueued, which scores the slashed node 0.
+            await fixture.Chain.MineAsync(3);
+            string node = faulty.Address.ToLowerInvariant();
+            ReputationSnapshot? score = await WaitForAsync(async () =>
+            {
+                await using DePinDbContext db = fixture.Database.Context();
+                return await db.ReputationSnapshots.AsNoTracking().Where(r => r.Node == node).OrderByDescending(r => r.Id).FirstOrDefaultAsync();
+            }, r => r is { ScorePpm: 0 }, "the slashed node's reputation to be recomputed");
+            output.WriteLine($"reputation of {node}: {score!.ScorePpm} ppm at {score.At:O}");
         }
         finally
         {

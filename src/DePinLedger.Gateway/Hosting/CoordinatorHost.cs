@@ -93,6 +93,8 @@ public static class CoordinatorHost
             await using (DePinDbContext db = database.CreateContext()) await db.Database.MigrateAsync(cancellation);
             services.AddDePinDatabase(database);
             services.AddChainIndexer(chain.Connection.Options, chain.Deployment);
+            // The indexer publishes each committed event to the source-generated mediator (handlers: SlashFollower).
+            services.AddMediator();
             // Heartbeats reach this coordinator from now on: uptime is not due for the time before it listened.
             services.AddDePinScheduler(reputation: new ReputationOptions { ObservedSince = DateTimeOffset.UtcNow });
             services.AddSingleton<JobFinalizer>();

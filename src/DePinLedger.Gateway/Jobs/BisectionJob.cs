@@ -1,10 +1,8 @@
 using DePinLedger.Data.Coordination;
 using DePinLedger.Gateway.Telemetry;
 using DePinLedger.Protocol.Encoding;
-using DePinLedger.Scheduler.Reputation;
 using Hangfire;
 using Hangfire.Common;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace DePinLedger.Gateway.Jobs;
@@ -16,7 +14,7 @@ namespace DePinLedger.Gateway.Jobs;
 /// start-up, so that a coordinator restarted on the same database finishes the disputes its predecessor opened. A job
 /// this process still holds in memory is settled with the verdict (its report replaces "bisection pending").
 /// </summary>
-public sealed partial class BisectionJob(CoordinatorJournal journal, BisectionPlayer player, DisputeCatchUp catchUp, JobCoordinator jobs, GatewayMetrics metrics, IServiceProvider services,
+public sealed partial class BisectionJob(CoordinatorJournal journal, BisectionPlayer player, DisputeCatchUp catchUp, JobCoordinator jobs, GatewayMetrics metrics,
     ILogger<BisectionJob> logger)
 {
     public const string RecurringJobId = "disputes-bisect";
@@ -69,7 +67,7 @@ public sealed partial class BisectionJob(CoordinatorJournal journal, BisectionPl
         return open;
     }
 
-    /// <summary>Counts the verdict, gives a job this process still holds its dispute's verdict and settles it; reputation follows the slash.</summary>
+    /// <summary>Counts the verdict, gives a job this process still holds its dispute's verdict and settles it (reputation follows the slash: SlashFollower).</summary>
     private void Settle(BisectionRecord bisection)
     {
         DisputeReport report = BisectionPlayer.Report(bisection);
@@ -79,8 +77,6 @@ public sealed partial class BisectionJob(CoordinatorJournal journal, BisectionPl
             job.Disputed(report);
             job.Settle();
         }
-        if (bisection.Status == BisectionStatus.Resolved)
-            services.GetService<IBackgroundJobClient>()?.Schedule<ReputationJob>(j => j.RunAsync(CancellationToken.None), TimeSpan.FromSeconds(5));
     }
 
     [LoggerMessage(EventId = 8023, Level = LogLevel.Warning, Message = "dispute catch-up failed, the next pass retries: {Reason}")]

@@ -3,9 +3,6 @@ using DePinLedger.Disputes.Traces;
 using DePinLedger.Gateway.Hosting;
 using DePinLedger.Inference.Model;
 using DePinLedger.Protocol.Encoding;
-using DePinLedger.Scheduler.Reputation;
-using Hangfire;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace DePinLedger.Gateway.Jobs;
@@ -40,7 +37,7 @@ public sealed record DisputeReport(string DisputeId, int DefenderReplica, string
 /// records it, plays its first turns and returns "bisection pending"; <see cref="BisectionJob"/> plays it to the end,
 /// also after a restart.
 /// </summary>
-public sealed partial class DisputeWatcher(IntegerModel model, CoordinatorChain chain, CoordinatorJournal journal, BisectionPlayer bisections, IServiceProvider services,
+public sealed partial class DisputeWatcher(IntegerModel model, CoordinatorChain chain, CoordinatorJournal journal, BisectionPlayer bisections,
     ILogger<DisputeWatcher> logger)
 {
 
@@ -121,8 +118,7 @@ public sealed partial class DisputeWatcher(IntegerModel model, CoordinatorChain 
                 }
             }
             GatewayLog.Disputed(logger, job.JobId.ToString(), report.DisputeId, (byte)report.DefenderReplica, report.Outcome);
-            // Reputation follows the verdict: recompute once the indexer has had time to follow the slash (2 confirmations).
-            services.GetService<IBackgroundJobClient>()?.Schedule<ReputationJob>(j => j.RunAsync(CancellationToken.None), TimeSpan.FromSeconds(5));
+            // Reputation follows the slash once the indexer has committed it (SlashFollower).
             return report;
         }
         catch (Exception e) when (e is InvalidOperationException or InvalidDataException or NotSupportedException or Chain.Errors.ChainException
