@@ -111,6 +111,8 @@ namespace DePinLedger.Migrations.Postgres.Migrations
 
                     b.HasKey("JobId");
 
+                    b.HasIndex("DisputeCheckedAt");
+
                     b.ToTable("coordinated_jobs", (string)null);
                 });
 

@@ -105,6 +105,8 @@ namespace DePinLedger.Migrations.Sqlite.Migrations
 
                     b.HasKey("JobId");
 
+                    b.HasIndex("DisputeCheckedAt");
+
                     b.ToTable("coordinated_jobs", (string)null);
                 });
 

@@ -13,6 +13,8 @@ internal sealed class CoordinatedJobRecordConfiguration : IEntityTypeConfigurati
         b.ToTable("coordinated_jobs");
         b.HasKey(j => j.JobId);
         b.Property(j => j.JobId).HasMaxLength(Columns.Hash);
+        // The dispute catch-up looks for unchecked rows every few seconds; the table grows with every job.
+        b.HasIndex(j => j.DisputeCheckedAt);
     }
 }
 

@@ -10,7 +10,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace DePinLedger.Migrations.Sqlite.Migrations
 {
     [DbContext(typeof(DePinDbContext))]
-    [Migration("20261127121907_CoordinatorDisputeCatchUp")]
+    [Migration("20261127124307_CoordinatorDisputeCatchUp")]
     partial class CoordinatorDisputeCatchUp
     {
         /// <inheritdoc />
@@ -107,6 +107,8 @@ namespace DePinLedger.Migrations.Sqlite.Migrations
                         .HasColumnType("INTEGER");
 
                     b.HasKey("JobId");
+
+                    b.HasIndex("DisputeCheckedAt");
 
                     b.ToTable("coordinated_jobs", (string)null);
                 });

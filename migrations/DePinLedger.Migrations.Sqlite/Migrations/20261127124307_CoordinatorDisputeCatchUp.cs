@@ -1,9 +1,8 @@
-﻿using System;
-using Microsoft.EntityFrameworkCore.Migrations;
+﻿using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
-namespace DePinLedger.Migrations.Postgres.Migrations
+namespace DePinLedger.Migrations.Sqlite.Migrations
 {
     /// <inheritdoc />
     public partial class CoordinatorDisputeCatchUp : Migration
@@ -11,22 +10,31 @@ namespace DePinLedger.Migrations.Postgres.Migrations
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.AddColumn<DateTimeOffset>(
+            migrationBuilder.AddColumn<long>(
                 name: "DisputeCheckedAt",
                 table: "coordinated_jobs",
-                type: "timestamp with time zone",
+                type: "INTEGER",
                 nullable: true);
 
             migrationBuilder.AddColumn<int>(
                 name: "FirstDifferingPosition",
                 table: "coordinated_jobs",
-                type: "integer",
+                type: "INTEGER",
                 nullable: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_coordinated_jobs_DisputeCheckedAt",
+                table: "coordinated_jobs",
+                column: "DisputeCheckedAt");
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropIndex(
+                name: "IX_coordinated_jobs_DisputeCheckedAt",
+                table: "coordinated_jobs");
+
             migrationBuilder.DropColumn(
                 name: "DisputeCheckedAt",
                 table: "coordinated_jobs");

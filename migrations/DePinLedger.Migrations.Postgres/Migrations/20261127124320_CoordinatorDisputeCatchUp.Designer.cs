@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace DePinLedger.Migrations.Postgres.Migrations
 {
     [DbContext(typeof(DePinDbContext))]
-    [Migration("20261127121901_CoordinatorDisputeCatchUp")]
+    [Migration("20261127124320_CoordinatorDisputeCatchUp")]
     partial class CoordinatorDisputeCatchUp
     {
         /// <inheritdoc />
@@ -113,6 +113,8 @@ namespace DePinLedger.Migrations.Postgres.Migrations
                         .HasColumnType("timestamp with time zone");
 
                     b.HasKey("JobId");
+
+                    b.HasIndex("DisputeCheckedAt");
 
                     b.ToTable("coordinated_jobs", (string)null);
                 });
