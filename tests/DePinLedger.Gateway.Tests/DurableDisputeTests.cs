@@ -190,17 +190,91 @@ public sealed class DurableDisputeTests(FaultCatalogueFixture fixture, ITestOutp
     [Fact]
     public async Task DisagreementNeverCheckedBeforeTheCoordinatorStopped_ANewCoordinatorDisputesItFromTheJournal_AndTheFaultyNodeIsSlashed()
     {
-        // Replica 1 is one stage on a faulty node (noise at position 3, block 1) that keeps its trace: a fast-path case.
-        using TestNode faulty = await fixture.StakedNodeAsync(OperatorB);
-        using WorkerProcess worker = await WorkerProcess.StartAsync(faulty, "0-4", "--rpc", fixture.Chain.Rpc.ToString(), "--fault-noise", "3:1");
-        StageRoute[] check = [new StageRoute(0, 4, [worker.Address])];
-        // The old coordinator sees no dispute game, so it submits and disputes nothing. Its journal row is then put back to
-        // the state of a coordinator that stopped between submitting and finishing its check (DisputeCheckedAt null).
+        (Bytes32 jobId, TestNode faulty, WorkerProcess worker) = await DisagreementLeftUncheckedAsync();
+        using (faulty)
+        using (worker)
+        {
+            var reader = new DisputeClient(await fixture.Chain.SenderAsync(0), fixture.Chain.Deployment);
+            Assert.Equal(BigInteger.Zero, (await DisputeOfAsync(reader, jobId)).Id);
+
+            // A new coordinator on the same database (the real deployment) finds the unchecked disagreement and disputes it.
+            WebApplication restarted = await fixture.StartCoordinatorAsync(fixture.RouteA, fixture.RouteB);
+            try
+            {
+                DisputeInfo resolved = await ResolvedDisputeAsync(reader, jobId);
+                Assert.Equal((byte)DisputeReason.Step, resolved.Reason);
+                await JournalCheckedAsync(jobId);
+
+                // Reputation follows the slash: once the indexer commits it (two confirmations: mine them), its notification
+                // has a recomputation enqueued, which scores the slashed node 0.
+                await fixture.Chain.MineAsync(3);
+                string node = faulty.Address.ToLowerInvariant();
+                ReputationSnapshot? score = await WaitForAsync(async () =>
+                {
+                    await using DePinDbContext db = fixture.Database.Context();
+                    return await db.ReputationSnapshots.AsNoTracking().Where(r => r.Node == node).OrderByDescending(r => r.Id).FirstOrDefaultAsync();
+                }, r => r is { ScorePpm: 0 }, "the slashed node's reputation to be recomputed");
+                output.WriteLine($"reputation of {node}: {score!.ScorePpm} ppm at {score.At:O}");
+            }
+            finally
+            {
+                await StopAsync(restarted);
+            }
+            await AssertOnlyFaultySlashedOnceAsync(jobId, faulty);
+        }
+    }
+
+    [Fact]
+    public async Task DisputeOpenedJustBeforeTheCoordinatorStopped_ANewCoordinatorTakesItUp_AndTheFaultyNodeIsSlashed()
+    {
+        (Bytes32 jobId, TestNode faulty, WorkerProcess worker) = await DisagreementLeftUncheckedAsync();
+        using (faulty)
+        using (worker)
+        {
+            // What a coordinator that stopped right after the fast path's `open` leaves: its dispute open against the wrong
+            // replica 1, recorded nowhere, and the job's check unfinished.
+            int[] prompt = fixture.Model.Tokenizer.Encode(Prompt, bos: true, eos: false);
+            JobOnChain onChain = await JobOnChain.LoadAsync(fixture.Chain.Deployer, fixture.Chain.Deployment, jobId, CancellationToken.None);
+            SamplingParams sampling = JobTerms.Sampling(onChain.Request);
+            using EngineTrace trace = EngineTrace.Run(new ReplicaRun(fixture.Model, prompt, (int)MaxTokens, sampling, StageLayout.Single(fixture.Model.Config.Layers)));
+            var coordinator = new DisputeClient(await fixture.Chain.SenderAsync(Coordinator), fixture.Chain.Deployment);
+            (BigInteger disputeId, _) = await coordinator.OpenAsync(jobId, onChain.Side(1, trace), onChain.Side(0, trace), CancellationToken.None);
+
+            WebApplication restarted = await fixture.StartCoordinatorAsync(fixture.RouteA, fixture.RouteB);
+            try
+            {
+                var reader = new DisputeClient(await fixture.Chain.SenderAsync(0), fixture.Chain.Deployment);
+                DisputeInfo resolved = await ResolvedDisputeAsync(reader, jobId);
+                Assert.Equal(disputeId, (await DisputeOfAsync(reader, jobId)).Id);
+                BisectionRecord played = (await BisectionAsync(disputeId.ToString(CultureInfo.InvariantCulture)))!;
+                output.WriteLine($"dispute {played.DisputeId}: {played.Status}, {played.Outcome} ({played.Reason}), step ({played.StepPosition}, {played.StepSlot}), {played.Gas} gas");
+                Assert.Equal(BisectionStatus.Resolved, played.Status);
+                // Both traces were at hand: the game was played to the step, not won on a clock.
+                Assert.Equal((byte)DisputeReason.Step, resolved.Reason);
+                await JournalCheckedAsync(jobId);
+            }
+            finally
+            {
+                await StopAsync(restarted);
+            }
+            await AssertOnlyFaultySlashedOnceAsync(jobId, faulty);
+        }
+    }
+
+    /// <summary>
+    /// A verified job whose replica 1 (one stage on a faulty node: noise at position 3, block 1, trace kept) disagrees,
+    /// submitted by a coordinator that saw no dispute game, with its journal row put back to the state of a coordinator
+    /// that stopped between submitting and finishing its check (DisputeCheckedAt null). The caller disposes the node and worker.
+    /// </summary>
+    private async Task<(Bytes32 JobId, TestNode Faulty, WorkerProcess Worker)> DisagreementLeftUncheckedAsync()
+    {
+        TestNode faulty = await fixture.StakedNodeAsync(OperatorB);
+        WorkerProcess worker = await WorkerProcess.StartAsync(faulty, "0-4", "--rpc", fixture.Chain.Rpc.ToString(), "--fault-noise", "3:1");
         TransactionSender submitter = await fixture.Chain.SenderAsync(Coordinator);
         DePinLedger.Chain.Deployment.DeploymentFile blind = fixture.Chain.Deployment with { DisputeGame = "0x0000000000000000000000000000000000000000" };
         WebApplication old = await CoordinatorHost.StartAsync(fixture.Model, new CoordinatorChain(submitter.Chain, submitter, blind), new CoordinatorOptions
         {
-            ServedRoute = fixture.RouteA, CheckRoute = check, ModelName = "stories260K", Database = fixture.Database.Options,
+            ServedRoute = fixture.RouteA, CheckRoute = [new StageRoute(0, 4, [worker.Address])], ModelName = "stories260K", Database = fixture.Database.Options,
         }, CancellationToken.None);
         Bytes32 jobId;
         try
@@ -224,44 +298,36 @@ public sealed class DurableDisputeTests(FaultCatalogueFixture fixture, ITestOutp
             await db.SaveChangesAsync();
         }
         Assert.Equal(0, (await fixture.JobAsync(jobId)).FreezeCount);
-        var reader = new DisputeClient(await fixture.Chain.SenderAsync(0), fixture.Chain.Deployment);
-        Assert.Equal(BigInteger.Zero, (await DisputeOfAsync(reader, jobId)).Id);
+        return (jobId, faulty, worker);
+    }
 
-        // A new coordinator on the same database (the real deployment) finds the unchecked disagreement and disputes it.
-        WebApplication restarted = await fixture.StartCoordinatorAsync(fixture.RouteA, fixture.RouteB);
-        try
-        {
-            (BigInteger disputeId, DisputeInfo? resolved) = await WaitForAsync(() => DisputeOfAsync(reader, jobId), d => d.Info is { Phase: (byte)DisputePhase.Resolved },
-                "the new coordinator to dispute the job and resolve it");
-            Assert.Equal(DisputeOutcome.ChallengerWon, (DisputeOutcome)resolved!.Outcome);
-            Assert.Equal((byte)DisputeReason.Step, resolved.Reason);
-            Assert.Equal(1, resolved.DefenderReplica);
-            await WaitForAsync(async () =>
-            {
-                await using DePinDbContext db = fixture.Database.Context();
-                return (await db.CoordinatedJobs.AsNoTracking().SingleAsync(j => j.JobId == id)).DisputeCheckedAt;
-            }, checkedAt => checkedAt is not null, "the journal to record the check");
-            output.WriteLine($"dispute {disputeId} on replica {resolved.DefenderReplica}: {(DisputeOutcome)resolved.Outcome}");
+    /// <summary>Waits for the job's dispute to be resolved on-chain: the challenger won against replica 1.</summary>
+    private async Task<DisputeInfo> ResolvedDisputeAsync(DisputeClient reader, Bytes32 jobId)
+    {
+        (BigInteger disputeId, DisputeInfo? resolved) = await WaitForAsync(() => DisputeOfAsync(reader, jobId), d => d.Info is { Phase: (byte)DisputePhase.Resolved },
+            "the new coordinator to play the dispute to its resolution");
+        output.WriteLine($"dispute {disputeId} on replica {resolved!.DefenderReplica}: {(DisputeOutcome)resolved.Outcome}");
+        Assert.Equal(DisputeOutcome.ChallengerWon, (DisputeOutcome)resolved.Outcome);
+        Assert.Equal(1, resolved.DefenderReplica);
+        return resolved;
+    }
 
-            // Reputation follows the slash: once the indexer commits it (two confirmations: mine them), its notification
-            // has a recomputation enqueued, which scores the slashed node 0.
-            await fixture.Chain.MineAsync(3);
-            string node = faulty.Address.ToLowerInvariant();
-            ReputationSnapshot? score = await WaitForAsync(async () =>
-            {
-                await using DePinDbContext db = fixture.Database.Context();
-                return await db.ReputationSnapshots.AsNoTracking().Where(r => r.Node == node).OrderByDescending(r => r.Id).FirstOrDefaultAsync();
-            }, r => r is { ScorePpm: 0 }, "the slashed node's reputation to be recomputed");
-            output.WriteLine($"reputation of {node}: {score!.ScorePpm} ppm at {score.At:O}");
-        }
-        finally
+    private async Task JournalCheckedAsync(Bytes32 jobId)
+    {
+        string id = jobId.ToString();
+        await WaitForAsync(async () =>
         {
-            await StopAsync(restarted);
-        }
+            await using DePinDbContext db = fixture.Database.Context();
+            return (await db.CoordinatedJobs.AsNoTracking().SingleAsync(j => j.JobId == id)).DisputeCheckedAt;
+        }, checkedAt => checkedAt is not null, "the journal to record the check");
+    }
+
+    /// <summary>The faulty node (and no other) slashed, replica 1 marked wrong, one dispute on the job.</summary>
+    private async Task AssertOnlyFaultySlashedOnceAsync(Bytes32 jobId, TestNode faulty)
+    {
         Assert.Equal(BigInteger.Zero, await fixture.ActiveStakeAsync(faulty.Address));
         Assert.Equal(Stake, await fixture.ActiveStakeAsync(fixture.NodeA.Address));
         Assert.Equal(1 << 1, (await fixture.JobAsync(jobId)).WrongMask);
-        // Disputed once: a second pass finds the job checked.
         Assert.Single(await fixture.EventsAsync<DisputeOpenedEvent>(fixture.Chain.Deployment.DisputeGame), e => e.Event.JobId.AsSpan().SequenceEqual(jobId.Span));
     }
 
