@@ -167,22 +167,27 @@ public sealed class DevnetTests(ITestOutputHelper output)
         Assert.Equal(jobs.Length - 1, finalized.Count);
         var expected = new Dictionary<string, BigInteger>(StringComparer.OrdinalIgnoreCase);
         int stagesChecked = 0;
+        // Every stage of the replica was paid its share as one of paidReplicas paid replicas, to its node's operator; returns the sum.
+        BigInteger CheckStagesPaid(Bytes32 job, ResultSubmittedEvent replica, int paidReplicas)
+        {
+            BigInteger sum = BigInteger.Zero;
+            for (int s = 0; s < replica.Stages.Count; s++)
+            {
+                StageRecord stage = replica.Stages[s];
+                StagePaidEvent stagePaid = Assert.Single(paid, p => new Bytes32(p.JobId) == job && p.Replica == replica.Replica && p.Stage == s);
+                Assert.Equal(Settlement.StageShare(info[job].Fee, bps, stage.LastLayer - stage.FirstLayer + 1, info[job].LayerCount, paidReplicas), stagePaid.Amount);
+                Assert.Equal(operatorOf[stage.Node], stagePaid.Operator, ignoreCase: true);
+                expected[stagePaid.Operator] = expected.GetValueOrDefault(stagePaid.Operator) + stagePaid.Amount;
+                sum += stagePaid.Amount;
+                stagesChecked++;
+            }
+            return sum;
+        }
         foreach (JobFinalizedEvent done in finalized)
         {
             var job = new Bytes32(done.JobId);
-            int paidReplicas = BitOperations.PopCount(done.PaidMask);
             foreach (ResultSubmittedEvent replica in results.Where(r => new Bytes32(r.JobId) == job && (done.PaidMask & (1 << r.Replica)) != 0))
-            {
-                for (int s = 0; s < replica.Stages.Count; s++)
-                {
-                    StageRecord stage = replica.Stages[s];
-                    StagePaidEvent stagePaid = Assert.Single(paid, p => new Bytes32(p.JobId) == job && p.Replica == replica.Replica && p.Stage == s);
-                    Assert.Equal(Settlement.StageShare(info[job].Fee, bps, stage.LastLayer - stage.FirstLayer + 1, info[job].LayerCount, paidReplicas), stagePaid.Amount);
-                    Assert.Equal(operatorOf[stage.Node], stagePaid.Operator, ignoreCase: true);
-                    expected[stagePaid.Operator] = expected.GetValueOrDefault(stagePaid.Operator) + stagePaid.Amount;
-                    stagesChecked++;
-                }
-            }
+                CheckStagesPaid(job, replica, BitOperations.PopCount(done.PaidMask));
         }
         // The refunded job's other replica did honest work the refund took the pay of: the dispute game paid each of
         // its stages from the cheater's slash, as the only honest replica (the fee is far below the reward).
@@ -191,17 +196,7 @@ public sealed class DevnetTests(ITestOutputHelper output)
         Assert.Equal(refunded, new Bytes32(compensated.JobId));
         Assert.Equal(1, compensated.Replica);
         ResultSubmittedEvent honest = Assert.Single(results, r => new Bytes32(r.JobId) == refunded && r.Replica == 1);
-        BigInteger compensation = BigInteger.Zero;
-        for (int s = 0; s < honest.Stages.Count; s++)
-        {
-            StageRecord stage = honest.Stages[s];
-            StagePaidEvent stagePaid = Assert.Single(paid, p => new Bytes32(p.JobId) == refunded && p.Replica == 1 && p.Stage == s);
-            Assert.Equal(Settlement.StageShare(info[refunded].Fee, bps, stage.LastLayer - stage.FirstLayer + 1, info[refunded].LayerCount, 1), stagePaid.Amount);
-            Assert.Equal(operatorOf[stage.Node], stagePaid.Operator, ignoreCase: true);
-            expected[stagePaid.Operator] = expected.GetValueOrDefault(stagePaid.Operator) + stagePaid.Amount;
-            compensation += stagePaid.Amount;
-            stagesChecked++;
-        }
+        BigInteger compensation = CheckStagesPaid(refunded, honest, paidReplicas: 1);
         Assert.Equal(compensation, compensated.Amount);
         Assert.Equal(stagesChecked, paid.Count); // nothing else was paid
         // The cheater earned nothing; every operator that served an honest replica can claim exactly what StagePaid says.

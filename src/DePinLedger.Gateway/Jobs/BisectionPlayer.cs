@@ -147,7 +147,8 @@ public sealed partial class BisectionPlayer(IntegerModel model, CoordinatorChain
         try
         {
             EngineTrace recomputed = Recompute(job.Prompt, onChain, challenger.Layout(layers), owned);
-            EngineTrace agreed = Recompute(job.Prompt, onChain, job.Replicas[0].Layout(layers), owned);
+            // The agreed trace is replica 0's layout: the challenger's recomputation when the challenger is replica 0.
+            EngineTrace agreed = challenger.Replica == 0 ? recomputed : Recompute(job.Prompt, onChain, job.Replicas[0].Layout(layers), owned);
             DisputeCase dispute = defenderReplica == 0 ? onChain.Case(job.Prompt, served, recomputed) : onChain.Case(job.Prompt, recomputed, served);
             // Answer only for the stages recorded as answerable whose workers still serve their trace.
             int[] answerable = [.. CoordinatorJournal.Split(bisection.AnswerableStages).Intersect(served.AvailableStages)];

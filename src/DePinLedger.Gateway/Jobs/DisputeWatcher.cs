@@ -77,8 +77,11 @@ public sealed partial class DisputeWatcher(IntegerModel model, CoordinatorChain 
         {
             JobOnChain onChain = await JobOnChain.LoadAsync(chain.Connection, chain.Deployment, job.JobId, cancellation);
             WorkerTrace[] served = [await ServedTraceAsync(job, 0, cancellation), await ServedTraceAsync(job, 1, cancellation)];
-            IReplicaTrace?[] traces = [Whole(job, onChain, 0, served[0], owned), Whole(job, onChain, 1, served[1], owned)];
             EngineTrace agreed = Recompute(job, onChain, job.Replicas[0].Layout(model.Config.Layers), owned);
+            // Each replica's layout is recomputed at most once: replica 0's is the agreed trace itself.
+            EngineTrace? replica1 = null;
+            EngineTrace Recomputed(byte replica) => replica == 0 ? agreed : replica1 ??= Recompute(job, onChain, job.Replicas[1].Layout(model.Config.Layers), owned);
+            IReplicaTrace?[] traces = [Whole(onChain, 0, served[0], Recomputed), Whole(onChain, 1, served[1], Recomputed)];
             var client = new DisputeClient(chain.Submitter, chain.Deployment);
             DisputeReport report;
             if (traces[0] is { } first && traces[1] is { } second)
@@ -91,7 +94,7 @@ public sealed partial class DisputeWatcher(IntegerModel model, CoordinatorChain 
             {
                 byte missing = (byte)(traces[0] is null ? 0 : 1);
                 IReplicaTrace available = traces[1 - missing]!;
-                if (!Matches(onChain, (byte)(1 - missing), Recompute(job, onChain, job.Replicas[1 - missing].Layout(model.Config.Layers), owned)))
+                if (!Matches(onChain, (byte)(1 - missing), Recomputed((byte)(1 - missing))))
                     return Failed(job, $"replica {missing}'s trace is incomplete and replica {1 - missing}'s is not the recomputed one: both are wrong, and a bisection needs a right trace");
                 WorkerTrace defender = served[missing];
                 DisputeCase dispute = missing == 0 ? onChain.Case(job.Prompt, defender, available) : onChain.Case(job.Prompt, available, defender);
@@ -152,11 +155,11 @@ public sealed partial class DisputeWatcher(IntegerModel model, CoordinatorChain 
     /// The whole trace of a replica: as served when every stage was, else recomputed if that gives the roots its nodes
     /// signed (an honest replica whose workers are gone), else null (a wrong replica that cannot be opened whole).
     /// </summary>
-    private IReplicaTrace? Whole(Subject job, JobOnChain onChain, byte replica, WorkerTrace served, List<IDisposable> owned)
+    private static IReplicaTrace? Whole(JobOnChain onChain, byte replica, WorkerTrace served, Func<byte, EngineTrace> recomputed)
     {
         if (served.Complete) return served;
-        EngineTrace recomputed = Recompute(job, onChain, served.Layout, owned);
-        return Matches(onChain, replica, recomputed) ? recomputed : null;
+        EngineTrace trace = recomputed(replica);
+        return Matches(onChain, replica, trace) ? trace : null;
     }
 
     private static bool Matches(JobOnChain onChain, byte replica, IReplicaTrace trace)
