@@ -177,7 +177,7 @@ public class GgufExportTests
         double scale = wq.Multipliers[5] * 32767.0 / Math.Pow(2, 48);
         for (int c = 0; c < 64; c++)
         {
-            float expected = (float)(wq.Weights[5 * 64 + c] * scale);
+            float expected = (float)(wq[5, c] * scale);
             Assert.Equal(expected, dequantized.Wq[64 * 64 + 5 * 64 + c]);
             float original = checkpoint.Wq[64 * 64 + 5 * 64 + c];
             Assert.InRange(expected - original, -0.01f, 0.01f);

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using DePinLedger.Inference.Model;
 
 namespace DePinLedger.Inference.Arithmetic;
 
@@ -23,10 +24,6 @@ public enum KernelPath
 public static class DotKernels
 {
     internal const int Chunk = 2048;
-
-    // Bytes ahead of the four-row read position to prefetch: streaming a large matrix from memory, two
-    // prefetches per iteration keep more cache misses in flight than the hardware prefetcher alone.
-    private const int PrefetchDistance = 2048;
 
     public static bool IsSupported(KernelPath path) => path switch
     {
@@ -86,42 +83,90 @@ public static class DotKernels
     }
 
     /// <summary>
-    /// Four consecutive rows of a row-major matrix (row length n) against one vector: the vector is
-    /// loaded once for four rows and the four accumulation chains run in parallel.
+    /// The four rows of one group of a <see cref="QuantizedMatrix"/> (row length n, the matrix's interleaved layout:
+    /// per 32-column chunk the four rows' 32 bytes, then each row's tail) against one vector: the group is read as one
+    /// contiguous stream, the vector chunk is loaded once for four rows, and four accumulation chains run in parallel.
     /// </summary>
-    internal static unsafe void Dot512x4(ReadOnlySpan<sbyte> rows, int n, ReadOnlySpan<short> x, Span<long> results)
+    internal static void Dot512x4(ReadOnlySpan<sbyte> group, int n, ReadOnlySpan<short> x, Span<long> results)
     {
-        ref sbyte w0 = ref MemoryMarshal.GetReference(rows);
-        ref sbyte w1 = ref Unsafe.Add(ref w0, n);
-        ref sbyte w2 = ref Unsafe.Add(ref w0, 2 * n);
-        ref sbyte w3 = ref Unsafe.Add(ref w0, 3 * n);
+        ref sbyte g = ref MemoryMarshal.GetReference(group);
         ref short xr = ref MemoryMarshal.GetReference(x);
+        int chunks = n / QuantizedMatrix.ChunkCols;
         long t0 = 0, t1 = 0, t2 = 0, t3 = 0;
-        int i = 0;
-        while (i + 32 <= n)
+        for (int c = 0; c < chunks;)
         {
-            int end = Math.Min(n - 31, i + Chunk);
+            int end = Math.Min(chunks, c + Chunk / QuantizedMatrix.ChunkCols);
             Vector512<int> a0 = Vector512<int>.Zero, a1 = Vector512<int>.Zero, a2 = Vector512<int>.Zero, a3 = Vector512<int>.Zero;
-            for (; i < end; i += 32)
+            for (; c < end; c++)
             {
-                // A prefetch never faults, so running past the end of the matrix is harmless.
-                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref w0, i + PrefetchDistance)));
-                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref w2, i + PrefetchDistance)));
-                Vector512<short> xv = Vector512.LoadUnsafe(ref xr, (nuint)i);
-                a0 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref w0, (nuint)i)), xv);
-                a1 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref w1, (nuint)i)), xv);
-                a2 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref w2, (nuint)i)), xv);
-                a3 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref w3, (nuint)i)), xv);
+                nuint o = (nuint)(c * QuantizedMatrix.GroupRows * QuantizedMatrix.ChunkCols);
+                Vector512<short> xv = Vector512.LoadUnsafe(ref xr, (nuint)(c * QuantizedMatrix.ChunkCols));
+                a0 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref g, o)), xv);
+                a1 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref g, o + 32)), xv);
+                a2 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref g, o + 64)), xv);
+                a3 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref g, o + 96)), xv);
             }
             t0 += WidenSum(a0);
             t1 += WidenSum(a1);
             t2 += WidenSum(a2);
             t3 += WidenSum(a3);
         }
-        results[0] = t0 + DotScalar(rows.Slice(0, n), x, i);
-        results[1] = t1 + DotScalar(rows.Slice(n, n), x, i);
-        results[2] = t2 + DotScalar(rows.Slice(2 * n, n), x, i);
-        results[3] = t3 + DotScalar(rows.Slice(3 * n, n), x, i);
+        results[0] = t0 + TailDot(group, 0, n, x);
+        results[1] = t1 + TailDot(group, 1, n, x);
+        results[2] = t2 + TailDot(group, 2, n, x);
+        results[3] = t3 + TailDot(group, 3, n, x);
+    }
+
+    /// <summary>Σ over row <paramref name="lane"/> of a group in the interleaved layout (see <see cref="Dot512x4"/>), exactly.</summary>
+    internal static long DotInGroup(ReadOnlySpan<sbyte> group, int lane, int n, ReadOnlySpan<short> x, KernelPath path)
+    {
+        const int stride = QuantizedMatrix.GroupRows * QuantizedMatrix.ChunkCols;
+        ref sbyte g = ref Unsafe.Add(ref MemoryMarshal.GetReference(group), lane * QuantizedMatrix.ChunkCols);
+        ref short xr = ref MemoryMarshal.GetReference(x);
+        int chunks = n / QuantizedMatrix.ChunkCols;
+        long total = 0;
+        for (int c = 0; c < chunks;)
+        {
+            int end = Math.Min(chunks, c + Chunk / QuantizedMatrix.ChunkCols);
+            switch (path)
+            {
+                case KernelPath.Vector512:
+                {
+                    Vector512<int> acc = Vector512<int>.Zero;
+                    for (; c < end; c++)
+                        acc += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref g, (nuint)(c * stride))), Vector512.LoadUnsafe(ref xr, (nuint)(c * QuantizedMatrix.ChunkCols)));
+                    total += WidenSum(acc);
+                    break;
+                }
+                case KernelPath.Vector256:
+                {
+                    Vector256<int> acc = Vector256<int>.Zero;
+                    for (; c < end; c++)
+                    {
+                        nuint o = (nuint)(c * stride), xo = (nuint)(c * QuantizedMatrix.ChunkCols);
+                        acc += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref g, o)), Vector256.LoadUnsafe(ref xr, xo));
+                        acc += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref g, o + 16)), Vector256.LoadUnsafe(ref xr, xo + 16));
+                    }
+                    (Vector256<long> lo, Vector256<long> hi) = Vector256.Widen(acc);
+                    total += Vector256.Sum(lo + hi);
+                    break;
+                }
+                default:
+                    for (; c < end; c++)
+                        for (int i = 0; i < QuantizedMatrix.ChunkCols; i++)
+                            total += Unsafe.Add(ref g, c * stride + i) * Unsafe.Add(ref xr, c * QuantizedMatrix.ChunkCols + i);
+                    break;
+            }
+        }
+        return total + TailDot(group, lane, n, x);
+    }
+
+    /// <summary>The tail columns (n mod 32) of row <paramref name="lane"/> of a group, which follow the chunks row by row.</summary>
+    private static long TailDot(ReadOnlySpan<sbyte> group, int lane, int n, ReadOnlySpan<short> x)
+    {
+        int chunks = n / QuantizedMatrix.ChunkCols, tail = n % QuantizedMatrix.ChunkCols;
+        if (tail == 0) return 0;
+        return DotScalar(group.Slice(chunks * QuantizedMatrix.GroupRows * QuantizedMatrix.ChunkCols + lane * tail, tail), x.Slice(chunks * QuantizedMatrix.ChunkCols, tail), 0);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -6,7 +6,7 @@ namespace DePinLedger.Inference.Arithmetic;
 /// <summary>
 /// y = W·x for a quantized matrix and quantized activations (SPEC.md §3):
 /// y[r] = sat32(rshr(acc[r] · amax · M[r], 48)) with acc[r] the exact integer dot product.
-/// Rows are split across threads in contiguous blocks; each row is computed whole by one thread.
+/// Rows are split across threads in contiguous blocks of whole row groups; each row is computed whole by one thread.
 /// </summary>
 internal sealed class MatMul(ParallelRunner runner, KernelPath path) : IParallelJob
 {
@@ -66,9 +66,13 @@ internal sealed class MatMul(ParallelRunner runner, KernelPath path) : IParallel
         {
             var (matrix, output, offset) = _targets[i];
             int rows = matrix!.Rows;
-            MultiplyRows(matrix, _x!, output.AsSpan(offset, rows), (int)((long)rows * part / parts), (int)((long)rows * (part + 1) / parts));
+            MultiplyRows(matrix, _x!, output.AsSpan(offset, rows), Boundary(rows, part, parts), Boundary(rows, part + 1, parts));
         }
     }
+
+    /// <summary>Where part <paramref name="part"/> starts: on a whole row group, so that every part reads whole groups.</summary>
+    private static int Boundary(int rows, int part, int parts) =>
+        part == parts ? rows : (int)((long)(rows / QuantizedMatrix.GroupRows) * part / parts) * QuantizedMatrix.GroupRows;
 
     private void MultiplyRows(QuantizedMatrix m, QuantizedActivations x, Span<int> y, int begin, int end)
     {
@@ -79,17 +83,19 @@ internal sealed class MatMul(ParallelRunner runner, KernelPath path) : IParallel
             y[begin..end].Clear();
             return;
         }
-        int r = begin;
+        int r = begin, grouped = Math.Min(end, m.GroupedRows);
         if (_path == KernelPath.Vector512)
         {
-            Span<long> four = stackalloc long[4];
-            for (; r + 4 <= end; r += 4)
+            Span<long> four = stackalloc long[QuantizedMatrix.GroupRows];
+            for (; r + QuantizedMatrix.GroupRows <= grouped; r += QuantizedMatrix.GroupRows)
             {
-                DotKernels.Dot512x4(m.Weights.AsSpan(r * m.Cols, 4 * m.Cols), m.Cols, xv, four);
-                for (int j = 0; j < 4; j++) y[r + j] = Dequantize(four[j], amax, m.Multipliers[r + j]);
+                DotKernels.Dot512x4(m.Group(r / QuantizedMatrix.GroupRows), m.Cols, xv, four);
+                for (int j = 0; j < QuantizedMatrix.GroupRows; j++) y[r + j] = Dequantize(four[j], amax, m.Multipliers[r + j]);
             }
         }
-        for (; r < end; r++) y[r] = Dequantize(DotKernels.Dot(m.Row(r), xv, _path), amax, m.Multipliers[r]);
+        for (; r < grouped; r++)
+            y[r] = Dequantize(DotKernels.DotInGroup(m.Group(r / QuantizedMatrix.GroupRows), r % QuantizedMatrix.GroupRows, m.Cols, xv, _path), amax, m.Multipliers[r]);
+        for (; r < end; r++) y[r] = Dequantize(DotKernels.Dot(m.TrailingRow(r), xv, _path), amax, m.Multipliers[r]);
     }
 
     /// <summary>

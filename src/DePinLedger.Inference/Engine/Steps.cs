@@ -11,9 +11,11 @@ public static class EmbeddingStep
     {
         if ((uint)token >= (uint)model.Config.VocabSize)
             throw new ArgumentOutOfRangeException(nameof(token), $"token {token} outside the vocabulary of {model.Config.VocabSize}");
-        ReadOnlySpan<sbyte> row = model.Embedding.Row(token);
+        int dim = model.Embedding.Cols;
+        Span<sbyte> row = dim <= 16384 ? stackalloc sbyte[dim] : new sbyte[dim];
+        model.Embedding.CopyRow(token, row);
         long multiplier = model.Embedding.Multipliers[token];
-        for (int i = 0; i < row.Length; i++)
+        for (int i = 0; i < dim; i++)
             hidden[i] = FixedPoint.Sat32(FixedPoint.Rshr(Math.BigMul(row[i] * multiplier, FixedPoint.ActivationLevels), 32));
     }
 

@@ -213,10 +213,11 @@ public static class GgufExporter
     private static float[] Floats(QuantizedMatrix matrix)
     {
         var values = new float[(long)matrix.Rows * matrix.Cols];
+        var row = new sbyte[matrix.Cols];
         for (int r = 0; r < matrix.Rows; r++)
         {
             double scale = matrix.Multipliers[r] * (double)FixedPoint.ActivationLevels / Math.Pow(2, FixedPoint.MultiplierShift);
-            ReadOnlySpan<sbyte> row = matrix.Row(r);
+            matrix.CopyRow(r, row);
             for (int col = 0; col < row.Length; col++) values[(long)r * matrix.Cols + col] = (float)(row[col] * scale);
         }
         return values;

@@ -52,7 +52,12 @@ internal sealed class BigEndianWriter(int initialCapacity = 1024)
     /// <summary>An int8 matrix followed by its row multipliers (SPEC.md §8).</summary>
     public void Matrix(QuantizedMatrix matrix)
     {
-        SBytes(matrix.Weights);
+        var row = new sbyte[matrix.Cols];
+        for (int r = 0; r < matrix.Rows; r++)
+        {
+            matrix.CopyRow(r, row);
+            SBytes(row);
+        }
         I64s(matrix.Multipliers);
     }
 }

@@ -131,7 +131,9 @@ public static class ModelFile
     public static byte[] MatrixRow(QuantizedMatrix matrix, int row)
     {
         var w = new BigEndianWriter(matrix.Cols + 8);
-        w.SBytes(matrix.Row(row));
+        var weights = new sbyte[matrix.Cols];
+        matrix.CopyRow(row, weights);
+        w.SBytes(weights);
         w.I64(matrix.Multipliers[row]);
         return w.WrittenSpan.ToArray();
     }
@@ -147,9 +149,11 @@ public static class ModelFile
 
     private static void WriteRows(BigEndianWriter w, QuantizedMatrix matrix)
     {
+        var row = new sbyte[matrix.Cols];
         for (int r = 0; r < matrix.Rows; r++)
         {
-            w.SBytes(matrix.Row(r));
+            matrix.CopyRow(r, row);
+            w.SBytes(row);
             w.I64(matrix.Multipliers[r]);
         }
     }
