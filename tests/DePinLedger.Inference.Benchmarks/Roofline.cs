@@ -52,6 +52,7 @@ internal static class Roofline
             untraced = Faster(untraced, Decode("synthetic-110M", synthetic, cores, decodeTokens, trace: false));
         }
         Row single = Decode("synthetic-110M", synthetic, 1, decodeTokens / 2, trace: true);
+        HandOffProfile handOffs = ProfileHandOffs(synthetic, cores, decodeTokens);
         rows.AddRange([traced, untraced, single]);
 
         Console.WriteLine();
@@ -63,6 +64,8 @@ internal static class Roofline
         }
         double traceOverhead = untraced.DecodeTokensPerSecond / traced.DecodeTokensPerSecond - 1;
         Console.WriteLine($"trace recording overhead on decode (110M, {cores} threads, best of {TraceRounds} alternating runs each): {traceOverhead:P1}");
+        Console.WriteLine($"hand-offs (110M, {cores} threads, trace on, per position): {handOffs.CallsPerPosition:F0} parallel calls taking {handOffs.ParallelMs:F3} ms, " +
+            $"of which {handOffs.WaitingMs:F3} ms waiting for the last part after the caller's own; {handOffs.SerialMs:F3} ms outside them (one thread)");
 
         var report = new
         {
@@ -72,6 +75,7 @@ internal static class Roofline
             roofline_tokens_per_second = roofline,
             decode_vs_roofline = traced.DecodeTokensPerSecond / roofline,
             trace_overhead = traceOverhead,
+            hand_offs = handOffs,
             rows,
         };
         File.WriteAllText(jsonPath, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
@@ -85,6 +89,26 @@ internal static class Roofline
         + model.Classifier.ByteSize;
 
     private const int TraceRounds = 3;
+
+    /// <summary>Where a position's time goes on many threads: parallel calls (and the wait for their last part) or serial work between them.</summary>
+    public sealed record HandOffProfile(double CallsPerPosition, double ParallelMs, double WaitingMs, double SerialMs);
+
+    private static HandOffProfile ProfileHandOffs(IntegerModel model, int threads, int decodeTokens)
+    {
+        int[] prompt = model.Tokenizer.Encode(PromptText, bos: true, eos: false);
+        using var generator = new Generator(model, Math.Min(model.Config.SeqLen, prompt.Length + decodeTokens), options: new EngineOptions { Threads = threads });
+        var sampling = new SamplingParams(1000, 1000, SamplingParams.SeedFrom(7));
+        generator.Generate(prompt, decodeTokens, sampling, generator.NewTrace());
+        generator.Runner.Profiling = true;
+        var watch = Stopwatch.StartNew();
+        GenerationResult result = generator.Generate(prompt, decodeTokens, sampling, generator.NewTrace());
+        double totalMs = watch.Elapsed.TotalMilliseconds;
+        generator.Runner.Profiling = false;
+        (long calls, TimeSpan parallel, TimeSpan waiting) = generator.Runner.Profile;
+        int positions = prompt.Length + result.OutputTokens.Count - 1;
+        return new HandOffProfile((double)calls / positions, parallel.TotalMilliseconds / positions, waiting.TotalMilliseconds / positions,
+            (totalMs - parallel.TotalMilliseconds) / positions);
+    }
 
     private static Row Faster(Row a, Row b) => b.DecodeTokensPerSecond > a.DecodeTokensPerSecond ? b : a;
 

@@ -137,6 +137,42 @@ public class DeterminismTests
         AssertSame(baseline, Generate(ManyHeads.Value, new EngineOptions { Threads = threads }, maxTokens: 180));
     }
 
+    /// <summary>A vocabulary above the head's threshold, so the sampling weights are split across threads.</summary>
+    private static readonly Lazy<IntegerModel> LargeVocabulary = new(() =>
+    {
+        var (checkpoint, tokenizer) = SyntheticModel.Create(new LlamaConfig(64, 96, 1, 4, 2, 5000, 64, SharedClassifier: false), seed: 11);
+        return ModelImporter.Import(checkpoint, tokenizer);
+    });
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(8)]
+    public void SyntheticLargeVocabulary_ParallelSamplingWeights_SameTraceAsOneThread(int threads)
+    {
+        foreach (SamplingParams sampling in new[] { Sampled, new SamplingParams(1000, 1000, SamplingParams.SeedFrom(9)) })
+        {
+            Run baseline = Generate(LargeVocabulary.Value, new EngineOptions { Threads = 1 }, sampling: sampling, maxTokens: 30);
+            AssertSame(baseline, Generate(LargeVocabulary.Value, new EngineOptions { Threads = threads }, sampling: sampling, maxTokens: 30));
+        }
+    }
+
+    [Fact]
+    public void HeadStep_SplitSamplingWeights_DrawTheTokenSamplerSampleDraws()
+    {
+        IntegerModel model = LargeVocabulary.Value;
+        using var head = new HeadStep(model, new EngineOptions { Threads = 4 });
+        var random = new Random(3);
+        var weights = new long[model.Config.VocabSize];
+        var sorted = new long[model.Config.VocabSize];
+        for (int position = 0; position < 20; position++)
+        {
+            int[] hidden = Enumerable.Range(0, model.Config.Dim).Select(_ => random.Next(-(4 << 16), 4 << 16)).ToArray();
+            var sampling = new SamplingParams(200 + 90 * position, 500 + 25 * position, SamplingParams.SeedFrom((ulong)position));
+            int token = head.Next(hidden, sampling, position, sink: null);
+            Assert.Equal(Sampler.Sample(head.Logits, sampling, position, weights, sorted, model.Constants.Exp2High, model.Constants.Exp2Low), token);
+        }
+    }
+
     [Theory]
     [MemberData(nameof(ThreadsAndPaths))]
     public void SyntheticOddShape_AnyThreadsAndKernelPath_SameTrace(int threads, KernelPath path)

@@ -125,6 +125,29 @@ public class FixedPointTests
     }
 
     [Fact]
+    public void QuantizedActivations_VectorPath_EqualsScalarBitForBit()
+    {
+        if (!QuantizedActivations.VectorSupported) return; // the scalar path is the only one here
+        var random = new Random(5);
+        var vector = new QuantizedActivations(5000);
+        var scalar = new QuantizedActivations(5000);
+        foreach (int length in new[] { 0, 1, 15, 16, 17, 31, 33, 64, 100, 768, 2048, 2053 })
+        {
+            foreach (int magnitude in new[] { 1, 3, 1 << 16, 1 << 24, FixedPoint.ActivationMax })
+            {
+                var x = new int[length];
+                for (int i = 0; i < length; i++) x[i] = (int)random.NextInt64(-(long)magnitude, (long)magnitude + 1);
+                // The largest magnitude last, first, or nowhere special: amax must be found wherever it sits.
+                if (length > 0) x[random.Next(length)] = random.Next(2) == 0 ? magnitude : -magnitude;
+                vector.Quantize(x, vector: true);
+                scalar.Quantize(x, vector: false);
+                Assert.Equal(scalar.Amax, vector.Amax);
+                Assert.Equal(scalar.Values.ToArray(), vector.Values.ToArray());
+            }
+        }
+    }
+
+    [Fact]
     public void Rotary_PositionZeroIsIdentityAndRotationPreservesNorm()
     {
         int[] v = [65536, -131072, 300000, 7];

@@ -17,6 +17,7 @@ internal sealed class MatMul(ParallelRunner runner, KernelPath path) : IParallel
     private readonly (QuantizedMatrix? Matrix, int[]? Output, int Offset)[] _targets = new (QuantizedMatrix?, int[]?, int)[3];
     private int _targetCount;
     private QuantizedActivations? _x;
+    private IRowEpilogue? _epilogue;
 
     /// <summary>y[yOffset..] = matrix · x.</summary>
     public void Multiply(QuantizedMatrix matrix, QuantizedActivations x, int[] y, int yOffset = 0)
@@ -25,11 +26,17 @@ internal sealed class MatMul(ParallelRunner runner, KernelPath path) : IParallel
         Run(x, 1);
     }
 
-    /// <summary>Two products of the same input in one hand-off to the worker threads.</summary>
-    public void Multiply(QuantizedActivations x, QuantizedMatrix m0, int[] y0, QuantizedMatrix m1, int[] y1)
+    /// <summary>
+    /// Two products of the same input in one hand-off to the worker threads. With <paramref name="epilogue"/> (the
+    /// matrices then have equally many rows), each thread applies it to the rows it computed once both are done, which
+    /// saves the hand-off a separate element-wise step would cost.
+    /// </summary>
+    public void Multiply(QuantizedActivations x, QuantizedMatrix m0, int[] y0, QuantizedMatrix m1, int[] y1, IRowEpilogue? epilogue = null)
     {
+        if (epilogue is not null && m0.Rows != m1.Rows) throw new ArgumentException($"an epilogue needs equally many rows, not {m0.Rows} and {m1.Rows}");
         SetTarget(0, m0, x, y0, 0);
         SetTarget(1, m1, x, y1, 0);
+        _epilogue = epilogue;
         Run(x, 2);
     }
 
@@ -55,9 +62,16 @@ internal sealed class MatMul(ParallelRunner runner, KernelPath path) : IParallel
         _targetCount = count;
         long work = 0;
         for (int i = 0; i < count; i++) work += (long)_targets[i].Matrix!.Rows * _targets[i].Matrix!.Cols;
-        runner.Run(this, work < ParallelThreshold ? 1 : runner.Threads);
-        Array.Clear(_targets);
-        _x = null;
+        try
+        {
+            runner.Run(this, work < ParallelThreshold ? 1 : runner.Threads);
+        }
+        finally
+        {
+            Array.Clear(_targets);
+            _x = null;
+            _epilogue = null;
+        }
     }
 
     public void Execute(int part, int parts)
@@ -67,6 +81,11 @@ internal sealed class MatMul(ParallelRunner runner, KernelPath path) : IParallel
             var (matrix, output, offset) = _targets[i];
             int rows = matrix!.Rows;
             MultiplyRows(matrix, _x!, output.AsSpan(offset, rows), Boundary(rows, part, parts), Boundary(rows, part + 1, parts));
+        }
+        if (_epilogue is { } epilogue)
+        {
+            int rows = _targets[0].Matrix!.Rows;
+            epilogue.Apply(Boundary(rows, part, parts), Boundary(rows, part + 1, parts));
         }
     }
 
@@ -117,4 +136,10 @@ internal sealed class MatMul(ParallelRunner runner, KernelPath path) : IParallel
         if ((high >> 47) != (shifted >> 63)) return high < 0 ? -FixedPoint.ActivationMax : FixedPoint.ActivationMax;
         return FixedPoint.Sat32(shifted);
     }
+}
+
+/// <summary>Element-wise work on output rows [begin, end) of a product, run by the thread that computed them.</summary>
+internal interface IRowEpilogue
+{
+    void Apply(int begin, int end);
 }

@@ -30,6 +30,9 @@ public sealed class Generator : IDisposable
     private readonly int[] _hidden;
     private readonly byte[] _scratch;
 
+    /// <summary>The kernel threads every span and the head share (benchmarks read their profile).</summary>
+    internal ParallelRunner Runner => _runner;
+
     /// <param name="model">The model.</param>
     /// <param name="maxPositions">Positions the caches hold (prompt + generated − 1), at most the context length.</param>
     /// <param name="spanLengths">Layer counts of the spans, in order, summing to the layer count; null = one span.</param>

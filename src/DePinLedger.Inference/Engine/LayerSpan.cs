@@ -249,8 +249,7 @@ public sealed class LayerSpan : IDisposable
         // Feed-forward: w2(silu(w1·x) ⊙ w3·x) and residual.
         RmsNorm.Apply(x, w.RmsFeedForward, k.EpsilonQ32, _xb);
         _qDim.Quantize(_xb);
-        _matMul.Multiply(_qDim, w.W1, _hb, w.W3, _hb2);
-        _runner.Run(_swiGlu, _hb.Length < SwiGluParallelThreshold ? 1 : _runner.Threads);
+        _matMul.Multiply(_qDim, w.W1, _hb, w.W3, _hb2, _swiGlu);
         _qHidden.Quantize(_hb);
         _matMul.Multiply(w.W2, _qHidden, _projected);
         Residual(x, _projected);
@@ -265,24 +264,23 @@ public sealed class LayerSpan : IDisposable
         _runner.Run(_attention, work < AttentionParallelThreshold ? 1 : _runner.Threads);
     }
 
-    // Below this width the gate is cheaper than a hand-off (each element costs a 64-bit division).
-    private const int SwiGluParallelThreshold = 512;
-
-    /// <summary>The feed-forward gate hb ← silu(hb) ⊙ hb2 (SPEC.md §6), split by element ranges; on many cores it is the largest serial part of a decode step otherwise.</summary>
-    private sealed class SwiGluJob(LayerSpan span) : IParallelJob
+    /// <summary>
+    /// The feed-forward gate hb ← silu(hb) ⊙ hb2 (SPEC.md §6) on the rows of w1 and w3 a thread has just computed:
+    /// on many cores it is the largest serial part of a decode step otherwise, and a hand-off of its own costs more.
+    /// </summary>
+    private sealed class SwiGluJob(LayerSpan span) : IRowEpilogue
     {
-        public void Execute(int part, int parts)
+        public void Apply(int begin, int end)
         {
             int[] hb = span._hb, hb2 = span._hb2;
-            int begin = hb.Length * part / parts, end = hb.Length * (part + 1) / parts;
             ModelConstants k = span._model.Constants;
             for (int j = begin; j < end; j++)
                 hb[j] = FixedPoint.Sat32(FixedPoint.Rshr((long)FixedPoint.Silu(hb[j], k.Exp2High, k.Exp2Low) * hb2[j], 16));
         }
     }
 
-    // Below this many multiply-adds per attention call, one thread is faster than a hand-off.
-    private const long AttentionParallelThreshold = 1 << 15;
+    // Below this many multiply-adds per attention call, one thread is faster than a hand-off (a few microseconds).
+    private const long AttentionParallelThreshold = 1 << 12;
 
     /// <summary>The attention of one position, split by query heads; scratch per part, allocated once.</summary>
     private sealed class AttentionJob(LayerSpan span, int threads) : IParallelJob

@@ -47,19 +47,34 @@ public static class Sampler
         ReadOnlySpan<int> exp2High, ReadOnlySpan<int> exp2Low)
     {
         if (p.TemperatureMilli == 0) return Argmax(logits);
-        int n = logits.Length;
-        weights = weights[..n];
         int max = logits[Argmax(logits)];
-        long inverseTemperature = (1000L << 16) / p.TemperatureMilli;
+        weights = weights[..logits.Length];
+        long mass = Weights(logits, p.TemperatureMilli, max, weights, exp2High, exp2Low);
+        return Choose(weights, mass, p, position, sorted);
+    }
+
+    /// <summary>
+    /// weights[i] = exp((logits[i] − max) / T) in Q30 for every i of <paramref name="logits"/> (a slice of the
+    /// vocabulary may be done apart: each weight depends on its own logit and the overall max alone); returns their sum.
+    /// </summary>
+    public static long Weights(ReadOnlySpan<int> logits, int temperatureMilli, int max, Span<long> weights, ReadOnlySpan<int> exp2High, ReadOnlySpan<int> exp2Low)
+    {
+        long inverseTemperature = (1000L << 16) / temperatureMilli;
         long mass = 0;
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < logits.Length; i++)
         {
             long d = Math.Max((long)logits[i] - max, -(1L << 26));
             long e = FixedPoint.ExpQ30(FixedPoint.Rshr(d * inverseTemperature, 16), exp2High, exp2Low);
             weights[i] = e;
             mass += e;
         }
+        return mass;
+    }
 
+    /// <summary>Top-p over the weights of the whole vocabulary (their sum is <paramref name="mass"/>), then the seeded draw.</summary>
+    public static int Choose(ReadOnlySpan<long> weights, long mass, in SamplingParams p, int position, Span<long> sorted)
+    {
+        int n = weights.Length;
         long threshold = 0, keptMass = mass;
         if (p.TopPMilli < 1000)
         {

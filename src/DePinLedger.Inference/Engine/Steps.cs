@@ -42,7 +42,11 @@ public sealed class HeadStep : IDisposable
     private readonly int[] _normalized, _logits;
     private readonly long[] _weights, _sorted;
     private readonly QuantizedActivations _quantized;
+    private readonly SamplingWeightsJob _samplingWeights;
     private readonly bool _ownsRunner;
+
+    // Below this vocabulary the sampling weights are cheaper than a hand-off.
+    private const int SamplingParallelThreshold = 4096;
 
     public HeadStep(IntegerModel model, EngineOptions? options = null)
         : this(model, options ?? EngineOptions.Default, runner: null)
@@ -62,6 +66,7 @@ public sealed class HeadStep : IDisposable
         _weights = new long[model.Config.VocabSize];
         _sorted = new long[model.Config.VocabSize];
         _quantized = new QuantizedActivations(model.Config.Dim);
+        _samplingWeights = new SamplingWeightsJob(this, _runner.Threads);
     }
 
     /// <summary>Q16 logits of the last computation.</summary>
@@ -79,10 +84,45 @@ public sealed class HeadStep : IDisposable
     public int Next(ReadOnlySpan<int> hidden, in SamplingParams sampling, int position, ITraceSink? sink)
     {
         ComputeLogits(hidden);
-        ModelConstants k = _model.Constants;
-        int token = Sampler.Sample(_logits, sampling, position, _weights, _sorted, k.Exp2High, k.Exp2Low);
+        int token = Sample(sampling, position);
         if (sink is not null) RecordHead(sink, position, TraceLeaves.HeadSlot(_model.Config.Layers), token);
         return token;
+    }
+
+    // Sampler.Sample, with the weights (an exp per vocabulary entry, on many cores the largest serial part of a decode
+    // step) split across the kernel threads; every weight is a function of its logit and the max alone, so the bits are the same.
+    private int Sample(in SamplingParams sampling, int position)
+    {
+        if (sampling.TemperatureMilli == 0) return Sampler.Argmax(_logits);
+        int parts = _logits.Length < SamplingParallelThreshold ? 1 : _runner.Threads;
+        _samplingWeights.Set(sampling.TemperatureMilli, _logits[Sampler.Argmax(_logits)], parts);
+        _runner.Run(_samplingWeights, parts);
+        return Sampler.Choose(_weights, _samplingWeights.Mass, sampling, position, _sorted);
+    }
+
+    private sealed class SamplingWeightsJob(HeadStep head, int threads) : IParallelJob
+    {
+        private readonly long[] _partialMass = new long[threads];
+        private int _temperatureMilli, _max, _parts;
+
+        public long Mass
+        {
+            get
+            {
+                long mass = 0;
+                for (int i = 0; i < _parts; i++) mass += _partialMass[i];
+                return mass;
+            }
+        }
+
+        public void Set(int temperatureMilli, int max, int parts) => (_temperatureMilli, _max, _parts) = (temperatureMilli, max, parts);
+
+        public void Execute(int part, int parts)
+        {
+            int n = head._logits.Length, begin = (int)((long)n * part / parts), end = (int)((long)n * (part + 1) / parts);
+            ModelConstants k = head._model.Constants;
+            _partialMass[part] = Sampler.Weights(head._logits.AsSpan(begin, end - begin), _temperatureMilli, _max, head._weights.AsSpan(begin, end - begin), k.Exp2High, k.Exp2Low);
+        }
     }
 
     /// <summary>
