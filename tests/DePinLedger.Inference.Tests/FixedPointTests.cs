@@ -148,6 +148,37 @@ public class FixedPointTests
     }
 
     [Fact]
+    public void RmsNormAndResidual_VectorPath_EqualsScalarBitForBit()
+    {
+        if (!RmsNorm.VectorSupported) return; // the scalar path is the only one here
+        var random = new Random(6);
+        foreach (int length in new[] { 1, 7, 8, 9, 64, 100, 768, 2051 })
+        {
+            foreach (int magnitude in new[] { 1, 1 << 16, 1 << 24, FixedPoint.ActivationMax })
+            {
+                int[] x = Enumerable.Range(0, length).Select(_ => (int)random.NextInt64(-(long)magnitude, (long)magnitude + 1)).ToArray();
+                int[] gain = Enumerable.Range(0, length).Select(_ => (int)random.NextInt64(-(long)FixedPoint.ActivationMax, (long)FixedPoint.ActivationMax + 1)).ToArray();
+                int[] vector = new int[length], scalar = new int[length];
+                RmsNorm.Apply(x, gain, Tables.EpsilonQ32, vector, vector: true);
+                RmsNorm.Apply(x, gain, Tables.EpsilonQ32, scalar, vector: false);
+                Assert.Equal(scalar, vector);
+
+                // Residual: sums past ±(2^31 − 1) saturate on both paths.
+                int[] delta = Enumerable.Range(0, length).Select(_ => (int)random.NextInt64(-(long)magnitude, (long)magnitude + 1)).ToArray();
+                int[] viaVector = [.. x], viaScalar = [.. x];
+                Residual.Add(viaVector, delta, vector: true);
+                Residual.Add(viaScalar, delta, vector: false);
+                Assert.Equal(viaScalar, viaVector);
+            }
+        }
+        int[] top = Enumerable.Repeat(FixedPoint.ActivationMax, 9).ToArray(), bottom = Enumerable.Repeat(-FixedPoint.ActivationMax, 9).ToArray();
+        Residual.Add(top, top, vector: true);
+        Residual.Add(bottom, bottom, vector: true);
+        Assert.All(top, v => Assert.Equal(FixedPoint.ActivationMax, v));
+        Assert.All(bottom, v => Assert.Equal(-FixedPoint.ActivationMax, v));
+    }
+
+    [Fact]
     public void Rotary_PositionZeroIsIdentityAndRotationPreservesNorm()
     {
         int[] v = [65536, -131072, 300000, 7];

@@ -244,7 +244,7 @@ public sealed class LayerSpan : IDisposable
         // Output projection and residual.
         _qDim.Quantize(_xb2);
         _matMul.Multiply(w.Wo, _qDim, _projected);
-        Residual(x, _projected);
+        Residual.Add(x, _projected);
 
         // Feed-forward: w2(silu(w1·x) ⊙ w3·x) and residual.
         RmsNorm.Apply(x, w.RmsFeedForward, k.EpsilonQ32, _xb);
@@ -252,7 +252,7 @@ public sealed class LayerSpan : IDisposable
         _matMul.Multiply(_qDim, w.W1, _hb, w.W3, _hb2, _swiGlu);
         _qHidden.Quantize(_hb);
         _matMul.Multiply(w.W2, _qHidden, _projected);
-        Residual(x, _projected);
+        Residual.Add(x, _projected);
     }
 
     // Causal attention of every query head over positions 0..pos (SPEC.md §7.3); result in _xb2.
@@ -339,11 +339,6 @@ public sealed class LayerSpan : IDisposable
     }
 
     private static readonly byte[] ZeroRoot = new byte[32];
-
-    private static void Residual(Span<int> x, ReadOnlySpan<int> delta)
-    {
-        for (int i = 0; i < x.Length; i++) x[i] = FixedPoint.Sat32((long)x[i] + delta[i]);
-    }
 
     public void Dispose()
     {
