@@ -43,7 +43,7 @@ internal static class Roofline
         double roofline = bandwidth / weightBytes;
         Console.WriteLine($"memory-read bandwidth {bandwidth / 1e9:F2} GB/s ({cores} threads); weights read per token {weightBytes / 1e6:F1} MB → roofline {roofline:F1} tokens/s");
 
-        // Trace on and off alternate, best of three each: one run each measured the machine's mood as much as the trace.
+        // Trace on and off alternate, best of five each: one run each measured the machine's mood as much as the trace.
         Row traced = Decode("synthetic-110M", synthetic, cores, decodeTokens, trace: true);
         Row untraced = Decode("synthetic-110M", synthetic, cores, decodeTokens, trace: false);
         for (int round = 1; round < TraceRounds; round++)
@@ -88,7 +88,7 @@ internal static class Roofline
         model.Layers.Sum(l => l.Wq.ByteSize + l.Wk.ByteSize + l.Wv.ByteSize + l.Wo.ByteSize + l.W1.ByteSize + l.W2.ByteSize + l.W3.ByteSize)
         + model.Classifier.ByteSize;
 
-    private const int TraceRounds = 3;
+    private const int TraceRounds = 5;
 
     /// <summary>Where a position's time goes on many threads: parallel calls (and the wait for their last part) or serial work between them.</summary>
     public sealed record HandOffProfile(double CallsPerPosition, double ParallelMs, double WaitingMs, double SerialMs);

@@ -58,24 +58,33 @@ try
     var runner = new PipelineRunner(new PipelineOptions { Hedging = false });
     // Warm-up: a whole job, so that every worker's hot loops are tiered up before the measured run (JIT, connections).
     await runner.RunAsync(route, job with { JobId = Keccak256.Hash(Encoding.UTF8.GetBytes("warm-up")) });
-    PipelineResult piped = await runner.RunAsync(route, job);
-
     int positions = Math.Min(model.Config.SeqLen, prompt.Length + tokens - 1);
     using var generator = new Generator(model, positions);
     generator.Generate(prompt, tokens, SamplingParams.Greedy, generator.NewTrace()); // warm-up, as for the pipeline
-    TraceRecorder trace = generator.NewTrace();
-    GenerationResult single = generator.Generate(prompt, tokens, SamplingParams.Greedy, trace);
 
-    bool identical = single.OutputTokens.SequenceEqual(piped.OutputTokens) && single.TraceRoot == piped.TraceRoot;
-    double perTokenMs = piped.DecodeTime.TotalMilliseconds / Math.Max(1, piped.OutputTokens.Count - 1);
+    // Pipeline and single process alternate, best of three each: one run of each measured the machine's mood as much
+    // as the pipeline (a lent 16-core host's single-thread decode varied by 30 % from run to run).
+    const int rounds = 3;
+    PipelineResult? piped = null;
+    GenerationResult? single = null;
+    bool identical = true;
+    for (int round = 0; round < rounds; round++)
+    {
+        PipelineResult p = await runner.RunAsync(route, job);
+        GenerationResult g = generator.Generate(prompt, tokens, SamplingParams.Greedy, generator.NewTrace());
+        identical &= g.OutputTokens.SequenceEqual(p.OutputTokens) && g.TraceRoot == p.TraceRoot;
+        if (piped is null || p.DecodeTokensPerSecond > piped.DecodeTokensPerSecond) piped = p;
+        if (single is null || g.DecodeTokensPerSecond > single.DecodeTokensPerSecond) single = g;
+    }
+    double perTokenMs = piped!.DecodeTime.TotalMilliseconds / Math.Max(1, piped.OutputTokens.Count - 1);
     double computeMs = piped.Stages.Sum(s => s.MeanComputeMs);
     // Each stage waits about the other stages' share of a token between its own steps.
     int idleMs = Math.Max(1, (int)Math.Round(perTokenMs * (stageCount - 1) / stageCount));
     double idleRttMs = await RoundTripMsAsync(route[0].Endpoints[0], calls: 40, idleMs);
     double hotPredictedMs = computeMs + stageCount * hotRttMs, predictedMs = computeMs + stageCount * idleRttMs;
     Console.WriteLine($"model {Path.GetFileName(modelPath)}: {layers} layers, dim {model.Config.Dim}; {stageCount} stages; {piped.OutputTokens.Count} tokens; identical {identical}");
-    Console.WriteLine($"single process: {single.DecodeTokensPerSecond:F2} tok/s decode");
-    Console.WriteLine($"pipeline:       {piped.DecodeTokensPerSecond:F2} tok/s decode ({100 * piped.DecodeTokensPerSecond / single.DecodeTokensPerSecond:F1}% of single process)");
+    Console.WriteLine($"single process: {single!.DecodeTokensPerSecond:F2} tok/s decode (best of {rounds})");
+    Console.WriteLine($"pipeline:       {piped.DecodeTokensPerSecond:F2} tok/s decode (best of {rounds}, alternating) ({100 * piped.DecodeTokensPerSecond / single.DecodeTokensPerSecond:F1}% of single process)");
     Console.WriteLine($"latency model:  per token {perTokenMs:F2} ms measured; predicted {predictedMs:F2} ms = compute {computeMs:F2} ms + {stageCount} hops × RTT {idleRttMs:F3} ms after {idleMs} ms idle; error {100 * (predictedMs - perTokenMs) / perTokenMs:F1}%");
     Console.WriteLine($"                with the back-to-back RTT {hotRttMs:F3} ms instead: {hotPredictedMs:F2} ms, error {100 * (hotPredictedMs - perTokenMs) / perTokenMs:F1}%");
     foreach (StageStats s in piped.Stages)
