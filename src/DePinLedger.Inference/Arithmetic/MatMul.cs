@@ -6,9 +6,7 @@ namespace DePinLedger.Inference.Arithmetic;
 /// <summary>
 /// y = W·x for a quantized matrix and quantized activations (SPEC.md §3):
 /// y[r] = sat32(rshr(acc[r] · amax · M[r], 48)) with acc[r] the exact integer dot product.
-/// Rows are cut into slices of whole row groups that the threads take from a shared counter until none is left, so a
-/// thread that starts late or runs slow takes fewer (a fixed split made every hand-off wait for the slowest thread);
-/// each row is computed whole by one thread, so who takes which slice never changes a bit.
+/// Rows are split across threads in contiguous blocks of whole row groups; each row is computed whole by one thread.
 /// </summary>
 internal sealed class MatMul(ParallelRunner runner, KernelPath path) : IParallelJob
 {
@@ -20,11 +18,6 @@ internal sealed class MatMul(ParallelRunner runner, KernelPath path) : IParallel
     private int _targetCount;
     private QuantizedActivations? _x;
     private IRowEpilogue? _epilogue;
-    private readonly int[] _sliceStart = new int[4]; // first slice of each target, then the total
-    private int _sliceRows, _nextSlice;
-
-    // Slices per thread: enough for a late thread to be made up for, few enough that the shared counter stays cheap.
-    private const int SlicesPerThread = 4;
 
     /// <summary>y[yOffset..] = matrix · x.</summary>
     public void Multiply(QuantizedMatrix matrix, QuantizedActivations x, int[] y, int yOffset = 0)
@@ -68,24 +61,10 @@ internal sealed class MatMul(ParallelRunner runner, KernelPath path) : IParallel
         _x = x;
         _targetCount = count;
         long work = 0;
-        int rows = 0;
-        for (int i = 0; i < count; i++)
-        {
-            work += (long)_targets[i].Matrix!.Rows * _targets[i].Matrix!.Cols;
-            rows += _targets[i].Matrix!.Rows;
-        }
-        int parts = work < ParallelThreshold ? 1 : runner.Threads;
-        // With an epilogue a slice is the same rows of both targets (their rows are equal), so that the thread that
-        // computed them applies it; otherwise the targets' slices follow one another.
-        int sliced = _epilogue is null ? rows : _targets[0].Matrix!.Rows;
-        _sliceRows = parts == 1 ? sliced : Math.Max(QuantizedMatrix.GroupRows, (sliced / (parts * SlicesPerThread) + QuantizedMatrix.GroupRows - 1) / QuantizedMatrix.GroupRows * QuantizedMatrix.GroupRows);
-        _sliceStart[0] = 0;
-        for (int i = 0; i < count; i++)
-            _sliceStart[i + 1] = _sliceStart[i] + (_epilogue is null || i == 0 ? (_targets[i].Matrix!.Rows + _sliceRows - 1) / _sliceRows : 0);
-        _nextSlice = 0;
+        for (int i = 0; i < count; i++) work += (long)_targets[i].Matrix!.Rows * _targets[i].Matrix!.Cols;
         try
         {
-            runner.Run(this, parts);
+            runner.Run(this, work < ParallelThreshold ? 1 : runner.Threads);
         }
         finally
         {
@@ -97,28 +76,22 @@ internal sealed class MatMul(ParallelRunner runner, KernelPath path) : IParallel
 
     public void Execute(int part, int parts)
     {
-        int total = _sliceStart[_targetCount];
-        for (int slice = Interlocked.Increment(ref _nextSlice) - 1; slice < total; slice = Interlocked.Increment(ref _nextSlice) - 1)
+        for (int i = 0; i < _targetCount; i++)
         {
-            if (_epilogue is { } epilogue)
-            {
-                int rows = _targets[0].Matrix!.Rows, begin = slice * _sliceRows, end = Math.Min(rows, begin + _sliceRows);
-                for (int i = 0; i < _targetCount; i++) MultiplyRows(i, begin, end);
-                epilogue.Apply(begin, end);
-                continue;
-            }
-            int target = 0;
-            while (slice >= _sliceStart[target + 1]) target++;
-            int first = (slice - _sliceStart[target]) * _sliceRows;
-            MultiplyRows(target, first, Math.Min(_targets[target].Matrix!.Rows, first + _sliceRows));
+            var (matrix, output, offset) = _targets[i];
+            int rows = matrix!.Rows;
+            MultiplyRows(matrix, _x!, output.AsSpan(offset, rows), Boundary(rows, part, parts), Boundary(rows, part + 1, parts));
+        }
+        if (_epilogue is { } epilogue)
+        {
+            int rows = _targets[0].Matrix!.Rows;
+            epilogue.Apply(Boundary(rows, part, parts), Boundary(rows, part + 1, parts));
         }
     }
 
-    private void MultiplyRows(int target, int begin, int end)
-    {
-        var (matrix, output, offset) = _targets[target];
-        MultiplyRows(matrix!, _x!, output.AsSpan(offset, matrix!.Rows), begin, end);
-    }
+    /// <summary>Where part <paramref name="part"/> starts: on a whole row group, so that every part reads whole groups.</summary>
+    private static int Boundary(int rows, int part, int parts) =>
+        part == parts ? rows : (int)((long)(rows / QuantizedMatrix.GroupRows) * part / parts) * QuantizedMatrix.GroupRows;
 
     private void MultiplyRows(QuantizedMatrix m, QuantizedActivations x, Span<int> y, int begin, int end)
     {
