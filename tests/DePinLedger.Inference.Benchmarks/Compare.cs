@@ -149,10 +149,10 @@ internal static class Compare
     /// <summary>Section 4 of the benchmark issue: measured by other harnesses or not landed yet.</summary>
     private static readonly (string What, string Where)[] ElsewhereRows =
     [
-        ("3-stage loopback pipeline vs single process", "tests/DePinLedger.Pipeline.Benchmarks (no number in the README yet)"),
+        ("3-stage loopback pipeline vs single process", "tests/DePinLedger.Pipeline.Benchmarks and README (Performance)"),
         ("indexer events/s", "README (Performance): tests/DePinLedger.Indexer.Benchmarks"),
         ("gas of the main calls and of a full dispute", "contracts/GAS.md and contracts/GAS-VERIFIER.md"),
-        ("scheduler plan time at 10k nodes", "README; the scheduler has not landed"),
+        ("scheduler plan time at 10k nodes", "tests/DePinLedger.Scheduler.Benchmarks and README (Scheduler)"),
     ];
 
     private sealed record CompareRow(string Model, string Format, Roofline.Row Ours, LlamaCppRun LlamaCpp)
