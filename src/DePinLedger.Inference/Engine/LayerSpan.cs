@@ -23,6 +23,7 @@ public sealed class LayerSpan : IDisposable
     private readonly int[] _xb, _xb2, _q, _hb, _hb2, _projected;
     private readonly AttentionJob _attention;
     private readonly bool _vectorAttention;
+    private readonly bool _vector; // the AVX-512 element-wise steps (quantize, RMSNorm, residual) unless the scalar or AVX2 kernels were asked for
     private readonly QuantizedActivations _qDim, _qHidden;
     private readonly int[] _blockOutputs;   // [layerCount, dim]: each block's output at the current position
     private readonly byte[] _leaves;        // [layerCount, 32]
@@ -67,7 +68,8 @@ public sealed class LayerSpan : IDisposable
         _projected = new int[c.Dim];
         _hb = new int[c.HiddenDim];
         _hb2 = new int[c.HiddenDim];
-        _vectorAttention = DotKernels.Resolve(options.Kernels) == KernelPath.Vector512 && AttentionKernels.VectorSupported;
+        _vector = DotKernels.Resolve(options.Kernels) == KernelPath.Vector512;
+        _vectorAttention = _vector && AttentionKernels.VectorSupported;
         _qDim = new QuantizedActivations(c.Dim);
         _qHidden = new QuantizedActivations(c.HiddenDim);
         _attention = new AttentionJob(this, options.Threads);
@@ -232,8 +234,8 @@ public sealed class LayerSpan : IDisposable
         int[] keyCache = _keys[i], valueCache = _values[i];
 
         // Attention: normalize, project to q, k, v (k and v straight into the cache), rotate.
-        RmsNorm.Apply(x, w.RmsAttention, k.EpsilonQ32, _xb);
-        _qDim.Quantize(_xb);
+        RmsNorm.Apply(x, w.RmsAttention, k.EpsilonQ32, _xb, _vector);
+        _qDim.Quantize(_xb, _vector);
         _matMul.Multiply(_qDim, w.Wq, _q, 0, w.Wk, keyCache, pos * kvDim, w.Wv, valueCache, pos * kvDim);
         Span<int> key = keyCache.AsSpan(pos * kvDim, kvDim);
         Rotary.Apply(_q, pos, c.HeadSize, k);
@@ -242,17 +244,17 @@ public sealed class LayerSpan : IDisposable
         Attention(keyCache, valueCache, pos);
 
         // Output projection and residual.
-        _qDim.Quantize(_xb2);
+        _qDim.Quantize(_xb2, _vector);
         _matMul.Multiply(w.Wo, _qDim, _projected);
-        Residual.Add(x, _projected);
+        Residual.Add(x, _projected, _vector);
 
         // Feed-forward: w2(silu(w1·x) ⊙ w3·x) and residual.
-        RmsNorm.Apply(x, w.RmsFeedForward, k.EpsilonQ32, _xb);
-        _qDim.Quantize(_xb);
+        RmsNorm.Apply(x, w.RmsFeedForward, k.EpsilonQ32, _xb, _vector);
+        _qDim.Quantize(_xb, _vector);
         _matMul.Multiply(_qDim, w.W1, _hb, w.W3, _hb2, _swiGlu);
-        _qHidden.Quantize(_hb);
+        _qHidden.Quantize(_hb, _vector);
         _matMul.Multiply(w.W2, _qHidden, _projected);
-        Residual.Add(x, _projected);
+        Residual.Add(x, _projected, _vector);
     }
 
     // Causal attention of every query head over positions 0..pos (SPEC.md §7.3); result in _xb2.

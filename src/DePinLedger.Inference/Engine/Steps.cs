@@ -43,6 +43,7 @@ public sealed class HeadStep : IDisposable
     private readonly long[] _weights, _sorted;
     private readonly QuantizedActivations _quantized;
     private readonly SamplingWeightsJob _samplingWeights;
+    private readonly bool _vector;
     private readonly bool _ownsRunner;
 
     // Below this vocabulary the sampling weights are cheaper than a hand-off.
@@ -67,6 +68,7 @@ public sealed class HeadStep : IDisposable
         _sorted = new long[model.Config.VocabSize];
         _quantized = new QuantizedActivations(model.Config.Dim);
         _samplingWeights = new SamplingWeightsJob(this, _runner.Threads);
+        _vector = DotKernels.Resolve(options.Kernels) == KernelPath.Vector512;
     }
 
     /// <summary>Q16 logits of the last computation.</summary>
@@ -74,8 +76,8 @@ public sealed class HeadStep : IDisposable
 
     public ReadOnlySpan<int> ComputeLogits(ReadOnlySpan<int> hidden)
     {
-        RmsNorm.Apply(hidden[.._model.Config.Dim], _model.RmsFinal, _model.Constants.EpsilonQ32, _normalized);
-        _quantized.Quantize(_normalized);
+        RmsNorm.Apply(hidden[.._model.Config.Dim], _model.RmsFinal, _model.Constants.EpsilonQ32, _normalized, _vector);
+        _quantized.Quantize(_normalized, _vector);
         _matMul.Multiply(_model.Classifier, _quantized, _logits);
         return _logits;
     }
