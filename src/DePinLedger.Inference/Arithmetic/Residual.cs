@@ -7,9 +7,7 @@ namespace DePinLedger.Inference.Arithmetic;
 /// <summary>The residual connection x ← sat32(x + delta) (SPEC.md §7.3).</summary>
 public static class Residual
 {
-    public static void Add(Span<int> x, ReadOnlySpan<int> delta) => Add(x, delta, Avx512F.IsSupported);
-
-    /// <summary>As <see cref="Add(Span{int}, ReadOnlySpan{int})"/>, on the AVX-512 path when <paramref name="vector"/> (and supported); same bits.</summary>
+    /// <summary>x ← sat32(x + delta), on the AVX-512 path when <paramref name="vector"/> (and supported); both paths give the same bits.</summary>
     public static void Add(Span<int> x, ReadOnlySpan<int> delta, bool vector)
     {
         if (delta.Length < x.Length) throw new ArgumentException("residual operands differ in length");

@@ -37,20 +37,9 @@ public sealed class QuantizedMatrix
         Cols = cols;
         Multipliers = multipliers;
         Packed = GC.AllocateUninitializedArray<sbyte>(weights.Length);
-        int chunks = cols / ChunkCols, tail = cols % ChunkCols;
         for (int r = 0; r < rows; r++)
-        {
-            ReadOnlySpan<sbyte> source = weights.AsSpan(r * cols, cols);
-            if (r >= GroupedRows)
-            {
-                source.CopyTo(Packed.AsSpan(r * cols));
-                continue;
-            }
-            Span<sbyte> group = Packed.AsSpan(r / GroupRows * GroupRows * cols, GroupRows * cols);
-            int lane = r % GroupRows;
-            for (int c = 0; c < chunks; c++) source.Slice(c * ChunkCols, ChunkCols).CopyTo(group[(c * GroupRows * ChunkCols + lane * ChunkCols)..]);
-            source[(chunks * ChunkCols)..].CopyTo(group[(chunks * GroupRows * ChunkCols + lane * tail)..]);
-        }
+            for (int chunk = 0; chunk * ChunkCols < cols; chunk++)
+                weights.AsSpan(r * cols + chunk * ChunkCols, SegmentLength(chunk)).CopyTo(Packed.AsSpan(SegmentStart(r, chunk)));
     }
 
     /// <summary>
@@ -77,7 +66,7 @@ public sealed class QuantizedMatrix
         get
         {
             if ((uint)row >= (uint)Rows || (uint)col >= (uint)Cols) throw new ArgumentOutOfRangeException(nameof(row), $"({row}, {col}) is outside {Rows} × {Cols}");
-            return Packed[Offset(row, col)];
+            return Packed[SegmentStart(row, col / ChunkCols) + col % ChunkCols];
         }
     }
 
@@ -86,15 +75,8 @@ public sealed class QuantizedMatrix
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)row, (uint)Rows, nameof(row));
         if (destination.Length < Cols) throw new ArgumentException($"destination holds {destination.Length} of {Cols} columns", nameof(destination));
-        if (row >= GroupedRows)
-        {
-            Packed.AsSpan(row * Cols, Cols).CopyTo(destination);
-            return;
-        }
-        ReadOnlySpan<sbyte> group = Group(row / GroupRows);
-        int lane = row % GroupRows, chunks = Cols / ChunkCols, tail = Cols % ChunkCols;
-        for (int c = 0; c < chunks; c++) group.Slice(c * GroupRows * ChunkCols + lane * ChunkCols, ChunkCols).CopyTo(destination[(c * ChunkCols)..]);
-        group.Slice(chunks * GroupRows * ChunkCols + lane * tail, tail).CopyTo(destination[(chunks * ChunkCols)..]);
+        for (int chunk = 0; chunk * ChunkCols < Cols; chunk++)
+            Packed.AsSpan(SegmentStart(row, chunk), SegmentLength(chunk)).CopyTo(destination[(chunk * ChunkCols)..]);
     }
 
     /// <summary>The weights row-major, as the model file stores them.</summary>
@@ -113,13 +95,14 @@ public sealed class QuantizedMatrix
 
     public long ByteSize => Packed.LongLength + 8L * Multipliers.Length;
 
-    private long Offset(int row, int col)
+    // The one place the layout is spelled out: where columns [32·chunk, 32·chunk + SegmentLength(chunk)) of row sit in
+    // Packed. Chunk Cols/32, when Cols is not a multiple of 32, is the row's tail; the group's tails follow its chunks.
+    private int SegmentStart(int row, int chunk)
     {
-        if (row >= GroupedRows) return (long)row * Cols + col;
-        long group = (long)(row / GroupRows) * GroupRows * Cols;
-        int lane = row % GroupRows, chunks = Cols / ChunkCols;
-        if (col < chunks * ChunkCols) return group + (col / ChunkCols) * GroupRows * ChunkCols + lane * ChunkCols + col % ChunkCols;
-        int tail = Cols % ChunkCols;
-        return group + chunks * GroupRows * ChunkCols + lane * tail + (col - chunks * ChunkCols);
+        if (row >= GroupedRows) return row * Cols + chunk * ChunkCols;
+        int group = row / GroupRows * GroupRows * Cols, lane = row % GroupRows;
+        return group + chunk * GroupRows * ChunkCols + lane * SegmentLength(chunk);
     }
+
+    private int SegmentLength(int chunk) => Math.Min(ChunkCols, Cols - chunk * ChunkCols);
 }
