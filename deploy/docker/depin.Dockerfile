@@ -36,6 +36,6 @@ ENV DEPIN_MODELS=/models \
 # APP_UID (1654, user "app") is defined by the .NET runtime images.
 USER $APP_UID
 # Worker gRPC (h2c) and coordinator HTTP, as the compose file and the manifests use them.
-EXPOSE 7000 8080
+EXPOSE 7000 7001 8080
 ENTRYPOINT ["depin"]
 CMD ["--help"]

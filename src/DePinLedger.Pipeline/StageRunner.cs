@@ -157,7 +157,8 @@ internal sealed class StageRunner : IDisposable
     public StageStats Stats()
     {
         (double mean, double sd) = _latencies.Count > 0 ? MeanAndDeviation() : (0, 0);
-        return new StageStats(Index, _latencies.Count, mean, sd, _computeSteps > 0 ? _computeMs / _computeSteps : 0, Hedges, HedgeWins, Failovers, Active.Endpoint);
+        return new StageStats(Index, _latencies.Count, mean, sd, _computeSteps > 0 ? _computeMs / _computeSteps : 0, Hedges, HedgeWins, Failovers, Active.Endpoint,
+            Active.UsesDataPath, Active.DataPathUnavailable);
     }
 
     private (double Mean, double Sd) MeanAndDeviation()
@@ -195,6 +196,9 @@ internal sealed class StageRunner : IDisposable
         if (!reply.Leaves.Span.SequenceEqual(_leaves.AsSpan(start * LeavesPerPosition * 32, count * LeavesPerPosition * 32)))
             throw new PipelineException($"worker {from} replayed positions {start}..{start + count - 1} of stage {Index} to different leaves");
     }
+
+    /// <summary>The largest reply a Forward of <paramref name="count"/> positions can be: hidden vectors, leaves, a token and a time.</summary>
+    public int MaxReplyBytes(int count) => checked(count * (Dim * 4 + LeavesPerPosition * 32) + 1024);
 
     /// <summary>How many kept positions from <paramref name="start"/> one replay call may carry.</summary>
     public int ReplayChunk(int start, int remaining)

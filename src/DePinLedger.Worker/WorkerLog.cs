@@ -22,4 +22,10 @@ internal static partial class WorkerLog
 
     [LoggerMessage(EventId = 7006, Level = LogLevel.Warning, Message = "heartbeat to {Url} failed: {Reason}")]
     public static partial void HeartbeatFailed(ILogger logger, Uri url, string reason);
+
+    [LoggerMessage(EventId = 7007, Level = LogLevel.Warning, Message = "data path: accepting a connection failed: {Reason}")]
+    public static partial void DataPathAcceptFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 7008, Level = LogLevel.Error, Message = "data path: a Forward call failed unexpectedly")]
+    public static partial void DataPathCallFailed(ILogger logger, Exception exception);
 }

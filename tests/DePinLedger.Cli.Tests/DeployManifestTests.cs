@@ -83,6 +83,8 @@ public class DeployManifestTests
         // The probed ports are the ones the services listen on.
         Assert.Equal("8080", OptionValue(ComposeDepinCommands().Single(c => c.Where == "coordinator").Args, "--port"));
         Assert.All(ComposeDepinCommands().Where(c => c.Args[0] == "worker"), c => Assert.Equal("7000", OptionValue(c.Args, "--port")));
+        // A fixed data path port, so that a firewall rule or a port list can name it.
+        Assert.All(ComposeDepinCommands().Where(c => c.Args[0] == "worker"), c => Assert.Equal("7001", OptionValue(c.Args, "--data-port")));
     }
 
     [Fact]
@@ -247,6 +249,8 @@ public class DeployManifestTests
             Assert.Equal("2", spec.Text("replicas"));
             // Pod N unlocks key N of its span's own keystore Secret, which holds exactly one key per replica.
             Assert.Equal("$(POD_INDEX)", OptionValue(args, "--account"));
+            // The data path's port is a declared container port (the runner connects to it directly).
+            Assert.Contains(OptionValue(args, "--data-port")!, ContainerPorts(Containers(set).Single()));
             string keystore = pod.Seq("volumes").Cast<YamlMappingNode>().Single(v => v.Text("name") == "keystore").Map("secret").Text("secretName")!;
             Assert.True(keystores.Add(keystore), $"{keystore} is shared between spans");
             Assert.Equal(new[] { "node-0.json", "node-1.json" }, Files.GeneratorKeys("secretGenerator", keystore));

@@ -10,19 +10,19 @@ using DePinLedger.Pipeline;
 using DePinLedger.Worker.Contracts;
 using Grpc.Net.Client;
 
-// Usage: dotnet DePinLedger.Pipeline.Benchmarks.dll MODEL STAGES [TOKENS]
+// Usage: dotnet DePinLedger.Pipeline.Benchmarks.dll MODEL STAGES [TOKENS [grpc]]
 //        DePinLedger.Pipeline.Benchmarks depin ARGS…   (runs the `depin` CLI in this process: how the workers are started,
 //        so that a self-contained single-file publish of this benchmark runs on a machine without the .NET SDK)
 //   MODEL: a .dplm file or a checkpoint with its tokenizer beside it (e.g. one written by 'depin model synth').
 // Starts STAGES real `depin worker` processes on loopback splitting the layers evenly, runs the same greedy job
 // through them and through the single-process Generator (same process, same run), checks that the results are
-// identical, and prints tokens/s and the latency model of DESIGN.md and the scheduler: per token ≈ Σ over stages of
+// identical, and prints tokens/s (Forward over the workers' direct data path, or over gRPC with "grpc") and the latency model of DESIGN.md and the scheduler: per token ≈ Σ over stages of
 // (compute + RTT), with RTT a small call's round trip measured hot (back to back) and after the idle gap a stage has
 // between its steps in the run (the worker's threads have gone to sleep by then, and waking them is most of a hop).
 if (args.Length > 0 && args[0] == "depin") return DePinLedger.Cli.DepinCli.Run(args[1..], Console.Out, Console.Error);
 if (args.Length < 2 || !int.TryParse(args[1], CultureInfo.InvariantCulture, out int stageCount) || stageCount < 1)
 {
-    Console.Error.WriteLine("usage: DePinLedger.Pipeline.Benchmarks MODEL STAGES [TOKENS]");
+    Console.Error.WriteLine("usage: DePinLedger.Pipeline.Benchmarks MODEL STAGES [TOKENS [grpc]]");
     return 2;
 }
 int tokens = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 64;
@@ -51,20 +51,19 @@ try
         first += count;
     }
 
-    // Round-trip time of one small call back to back, the "hop" of the latency model on a busy link.
-    double hotRttMs = await RoundTripMsAsync(route[0].Endpoints[0], calls: 200, idleMs: 0);
-
     var job = new PipelineJob(Keccak256.Hash(Encoding.UTF8.GetBytes("bench")), 0, prompt, tokens, SamplingParams.Greedy, 31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3");
-    var runner = new PipelineRunner(new PipelineOptions { Hedging = false });
+    // "grpc" as a fourth argument: Forward over gRPC only, for comparison with the direct data path.
+    bool dataPath = !(args.Length > 3 && args[3] == "grpc");
+    var runner = new PipelineRunner(new PipelineOptions { Hedging = false, DirectDataPath = dataPath });
     // Warm-up: a whole job, so that every worker's hot loops are tiered up before the measured run (JIT, connections).
     await runner.RunAsync(route, job with { JobId = Keccak256.Hash(Encoding.UTF8.GetBytes("warm-up")) });
     int positions = Math.Min(model.Config.SeqLen, prompt.Length + tokens - 1);
     using var generator = new Generator(model, positions);
     generator.Generate(prompt, tokens, SamplingParams.Greedy, generator.NewTrace()); // warm-up, as for the pipeline
 
-    // Pipeline and single process alternate, best of three each: one run of each measured the machine's mood as much
+    // Pipeline and single process alternate, best of five each: one run of each measured the machine's mood as much
     // as the pipeline (a lent 16-core host's single-thread decode varied by 30 % from run to run).
-    const int rounds = 3;
+    const int rounds = 5;
     PipelineResult? piped = null;
     GenerationResult? single = null;
     bool identical = true;
@@ -80,15 +79,18 @@ try
     double computeMs = piped.Stages.Sum(s => s.MeanComputeMs);
     // Each stage waits about the other stages' share of a token between its own steps.
     int idleMs = Math.Max(1, (int)Math.Round(perTokenMs * (stageCount - 1) / stageCount));
-    double idleRttMs = await RoundTripMsAsync(route[0].Endpoints[0], calls: 40, idleMs);
+    dataPath = piped.Stages.All(s => s.DataPath);
+    // Round-trip time of one small call back to back (the "hop" of the latency model on a busy link) and after the idle gap.
+    double hotRttMs = await RoundTripMsAsync(route[0].Endpoints[0], dataPath, calls: 200, idleMs: 0);
+    double idleRttMs = await RoundTripMsAsync(route[0].Endpoints[0], dataPath, calls: 40, idleMs);
     double hotPredictedMs = computeMs + stageCount * hotRttMs, predictedMs = computeMs + stageCount * idleRttMs;
     Console.WriteLine($"model {Path.GetFileName(modelPath)}: {layers} layers, dim {model.Config.Dim}; {stageCount} stages; {piped.OutputTokens.Count} tokens; identical {identical}");
     Console.WriteLine($"single process: {single!.DecodeTokensPerSecond:F2} tok/s decode (best of {rounds})");
     Console.WriteLine($"pipeline:       {piped.DecodeTokensPerSecond:F2} tok/s decode (best of {rounds}, alternating) ({100 * piped.DecodeTokensPerSecond / single.DecodeTokensPerSecond:F1}% of single process)");
-    Console.WriteLine($"latency model:  per token {perTokenMs:F2} ms measured; predicted {predictedMs:F2} ms = compute {computeMs:F2} ms + {stageCount} hops × RTT {idleRttMs:F3} ms after {idleMs} ms idle; error {100 * (predictedMs - perTokenMs) / perTokenMs:F1}%");
+    Console.WriteLine($"latency model:  per token {perTokenMs:F2} ms measured; predicted {predictedMs:F2} ms = compute {computeMs:F2} ms + {stageCount} hops × RTT {idleRttMs:F3} ms after {idleMs} ms idle ({(dataPath ? "data path ping" : "gRPC Info call")}); error {100 * (predictedMs - perTokenMs) / perTokenMs:F1}%");
     Console.WriteLine($"                with the back-to-back RTT {hotRttMs:F3} ms instead: {hotPredictedMs:F2} ms, error {100 * (hotPredictedMs - perTokenMs) / perTokenMs:F1}%");
     foreach (StageStats s in piped.Stages)
-        Console.WriteLine($"  stage {s.Stage}: step {s.MeanMs:F2} ± {s.StdDevMs:F2} ms, compute {s.MeanComputeMs:F2} ms");
+        Console.WriteLine($"  stage {s.Stage}: step {s.MeanMs:F2} ± {s.StdDevMs:F2} ms, compute {s.MeanComputeMs:F2} ms, over {(s.DataPath ? "the direct data path" : "gRPC" + (s.DataPathUnavailable is { } why ? $" (data path unreachable: {why})" : ""))}");
     return identical ? 0 : 1;
 }
 finally
@@ -102,21 +104,32 @@ finally
     Directory.Delete(root, recursive: true);
 }
 
-// Mean round trip of an Info call, each after idleMs of silence (0: back to back, after a warm-up).
-static async Task<double> RoundTripMsAsync(Uri endpoint, int calls, int idleMs)
+// Mean round trip of the smallest call on the transport the pipeline uses (a data path ping, or a gRPC Info call),
+// each after idleMs of silence (0: back to back, after a warm-up).
+static async Task<double> RoundTripMsAsync(Uri endpoint, bool dataPath, int calls, int idleMs)
 {
     using var channel = GrpcChannel.ForAddress(endpoint);
     var client = new Worker.WorkerClient(channel);
-    for (int i = 0; i < 20; i++) await client.InfoAsync(new InfoRequest());
-    double total = 0;
-    for (int i = 0; i < calls; i++)
+    DataPathConnection? direct = null;
+    if (dataPath)
     {
-        if (idleMs > 0) await Task.Delay(idleMs);
-        long started = Stopwatch.GetTimestamp();
-        await client.InfoAsync(new InfoRequest());
-        total += Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        InfoReply info = await client.InfoAsync(new InfoRequest());
+        direct = await DataPathConnection.ConnectAsync(endpoint.Host, info.DataPort, TimeSpan.FromSeconds(5), CancellationToken.None);
     }
-    return total / calls;
+    using (direct)
+    {
+        Func<Task> call = direct is null ? async () => await client.InfoAsync(new InfoRequest()) : () => direct.PingAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
+        for (int i = 0; i < 20; i++) await call();
+        double total = 0;
+        for (int i = 0; i < calls; i++)
+        {
+            if (idleMs > 0) await Task.Delay(idleMs);
+            long started = Stopwatch.GetTimestamp();
+            await call();
+            total += Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        }
+        return total / calls;
+    }
 }
 
 static async Task<(Process, Uri)> StartWorkerAsync(string model, int first, int last, string keystore, string passFile, string traces)

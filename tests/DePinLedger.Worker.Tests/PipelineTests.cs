@@ -33,6 +33,7 @@ public sealed class PipelineTests(PipelineFixture fixture, ITestOutputHelper out
         Assert.Equal(expected.TraceRoot, result.TraceRoot);
         Assert.Equal(expected.OutputHash, result.OutputHash);
         Assert.All(result.Stages, s => Assert.Equal(0, s.Failovers));
+        Assert.All(result.Stages, s => Assert.True(s.DataPath, $"stage {s.Stage}: {s.DataPathUnavailable}"));
         output.WriteLine($"pipeline {result.DecodeTokensPerSecond:F0} tok/s decode vs single process {expected.DecodeTokensPerSecond:F0} tok/s; " +
                          $"mean step per stage {string.Join(", ", result.Stages.Select(s => $"{s.MeanMs:F2}±{s.StdDevMs:F2} ms"))}");
     }

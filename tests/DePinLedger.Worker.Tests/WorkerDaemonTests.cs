@@ -20,11 +20,22 @@ public sealed class WorkerDaemonTests(PipelineFixture fixture)
     [InlineData("3-1", "--layers 3-1: the last layer comes before the first")]
     [InlineData("a-b", "--layers must look like A-B (e.g. 0-3), got 'a-b'")]
     [InlineData("0-9", "--layers 0-9: the model has layers 0-4")]
-    public void WorkerVerb_WithBadLayers_FailsWithOneUsageLine(string layers, string message)
+    public void WorkerVerb_WithBadLayers_FailsWithOneUsageLine(string layers, string message) =>
+        AssertUsageError(message, "--layers", layers, "--port", "0");
+
+    [Theory]
+    [InlineData("x", "--data-port must be a port number 0..65535 or 'off', got 'x'")]
+    [InlineData("70000", "--data-port must be a port number 0..65535 or 'off', got '70000'")]
+    [InlineData("7123", "--data-port 7123: the data path needs a port of its own, not the gRPC --port")]
+    public void WorkerVerb_WithABadDataPort_FailsWithOneUsageLine(string dataPort, string message) =>
+        AssertUsageError(message, "--layers", "0-1", "--port", "7123", "--data-port", dataPort);
+
+    /// <summary>`depin worker` with these options exits 2 with exactly one line, "depin: MESSAGE".</summary>
+    private void AssertUsageError(string message, params string[] options)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        int code = DepinCli.Run(["worker", "--model", SharedModelsPath(), "--layers", layers, "--port", "0", "--keystore", fixture.Node.KeystoreDirectory,
+        int code = DepinCli.Run(["worker", "--model", SharedModelsPath(), .. options, "--keystore", fixture.Node.KeystoreDirectory,
             "--passphrase-file", fixture.Node.PassphraseFile], stdout, stderr);
         Assert.Equal(2, code);
         Assert.Equal($"depin: {message}", stderr.ToString().Trim());

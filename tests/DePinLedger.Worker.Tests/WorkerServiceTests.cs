@@ -236,7 +236,7 @@ public sealed class WorkerServiceTests(PipelineFixture fixture)
         Assert.Equal(1, result.Stages[2].Failovers);
     }
 
-    private static OpenSessionRequest Open(int positions, byte job)
+    internal static OpenSessionRequest Open(int positions, byte job)
     {
         var id = new byte[32];
         id[5] = job;
@@ -257,7 +257,7 @@ public sealed class WorkerServiceTests(PipelineFixture fixture)
         return request;
     }
 
-    private static ByteString Hidden(int count, int dim)
+    internal static ByteString Hidden(int count, int dim)
     {
         var bytes = new byte[count * dim * 4];
         for (int i = 3; i < bytes.Length; i += 4) bytes[i] = (byte)(i % 200); // small positive Q16 values

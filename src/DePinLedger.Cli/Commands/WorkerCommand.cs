@@ -28,6 +28,11 @@ internal static class WorkerCommand
         Option<string> model = CommonOptions.Model();
         Option<string> layers = CommonOptions.Text("--layers", "Transformer blocks to serve, inclusive and 0-based, e.g. 0-1", "A-B", required: true);
         Option<int> port = CommonOptions.Number("--port", "TCP port (0 = any free port; the bound address is printed)", 0, p => p is < 0 or > 65535 ? "must be 0..65535" : null);
+        Option<string> dataPort = new("--data-port")
+        {
+            Description = "TCP port of the direct data path (Forward over plain TCP, ~1 ms less per pipeline hop than gRPC; 0 = any free port, off = none) [default: 0]",
+            HelpName = "PORT|off",
+        };
         Option<string> host = new("--host") { Description = "Address to listen on [default: 0.0.0.0]", HelpName = "IP", DefaultValueFactory = _ => "0.0.0.0" };
         Option<string> keystore = ChainCommandSupport.Keystore();
         Option<string> account = ChainCommandSupport.Account();
@@ -53,7 +58,7 @@ internal static class WorkerCommand
 
         var command = new Command("worker", "Run a worker node: serve a span of layers over gRPC, sign stage receipts, keep traces for disputes")
         {
-            model, layers, port, host, keystore, account, passphraseFile, passphraseEnv, rpc, kvBudget, maxBatch, threads,
+            model, layers, port, dataPort, host, keystore, account, passphraseFile, passphraseEnv, rpc, kvBudget, maxBatch, threads,
             traceDir, traceMb, traceHours, heartbeat, heartbeatSeconds, faultDelay, faultDelayFrom, faultCrash, faultNoise, faultCorrupt, faultSkip,
             faultWeights, faultRandom,
         };
@@ -67,6 +72,8 @@ internal static class WorkerCommand
             Uri? heartbeatUrl = parsed.GetValue(heartbeat) is { Length: > 0 } url ? ParseUrl(url, "--heartbeat-url") : null;
             Uri? rpcUrl = parsed.GetValue(rpc) is { Length: > 0 } r ? ParseUrl(r, "--rpc") : null;
             string hostText = parsed.GetValue(host) ?? "0.0.0.0";
+            int? dataPortNumber = ParseDataPort(parsed.GetValue(dataPort));
+            if (dataPortNumber > 0 && dataPortNumber == parsed.GetValue(port)) throw new UsageException($"--data-port {dataPortNumber}: the data path needs a port of its own, not the gRPC --port");
             if (!System.Net.IPAddress.TryParse(hostText, out _)) throw new UsageException($"--host must be an IP address, got '{hostText}'");
 
             IntegerModel loaded = await context.Models.LoadAsync(parsed.GetRequiredValue(model), cancellation);
@@ -83,6 +90,7 @@ internal static class WorkerCommand
                 LastLayer = last,
                 Host = hostText,
                 Port = parsed.GetValue(port),
+                DataPort = dataPortNumber,
                 KvBudgetBytes = (long)parsed.GetValue(kvBudget) << 20,
                 MaxBatch = parsed.GetValue(maxBatch),
                 Threads = parsed.GetValue(threads),
@@ -116,9 +124,10 @@ internal static class WorkerCommand
             {
                 throw new UsageException($"fault injection: {e.Message}");
             }
-            await WorkerHost.RunAsync(loaded, key, options, address =>
+            await WorkerHost.RunAsync(loaded, key, options, (address, boundDataPort) =>
             {
-                context.Out.WriteLine($"worker listening on {address} (layers {first}-{last}, node {key.Address})");
+                string data = boundDataPort > 0 ? $", data path on port {boundDataPort}" : ", no data path";
+                context.Out.WriteLine($"worker listening on {address} (layers {first}-{last}, node {key.Address}{data})");
                 context.Out.Flush();
             }, cancellation);
             return ExitCodes.Success;
@@ -126,6 +135,15 @@ internal static class WorkerCommand
         return command.WithExamples(
             "depin worker --model stories260K --layers 0-1 --port 7001 --keystore ~/.depinledger/keystore",
             "depin worker --model model.dplm --layers 4-7 --port 0 --passphrase-file pass.txt --rpc http://127.0.0.1:8545");
+    }
+
+    /// <summary>--data-port: a port number 0..65535 (0 = any free port, the default) or "off".</summary>
+    internal static int? ParseDataPort(string? text)
+    {
+        if (string.IsNullOrEmpty(text)) return 0;
+        if (text == "off") return null;
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int port) && port <= 65535) return port;
+        throw new UsageException($"--data-port must be a port number 0..65535 or 'off', got '{text}'");
     }
 
     /// <summary>"A-B" (inclusive, A ≤ B) or "A".</summary>

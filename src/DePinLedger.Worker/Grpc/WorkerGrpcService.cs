@@ -2,6 +2,8 @@ using DePinLedger.Inference.Engine;
 using DePinLedger.Protocol.Encoding;
 using DePinLedger.Protocol.Receipts;
 using DePinLedger.Worker.Contracts;
+using DePinLedger.Worker.DataPath;
+using DePinLedger.Worker.Serving;
 using DePinLedger.Worker.Sessions;
 using DePinLedger.Worker.Traces;
 using Google.Protobuf;
@@ -15,7 +17,7 @@ namespace DePinLedger.Worker.Grpc;
 /// The gRPC surface, kept thin: checks every message (sizes, ranges, session, order) and maps failures to a status
 /// (INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, RESOURCE_EXHAUSTED); the work is in <see cref="WorkerNode"/>.
 /// </summary>
-public sealed class WorkerGrpcService(WorkerNode node, ILogger<WorkerGrpcService> logger) : Contracts.Worker.WorkerBase
+public sealed class WorkerGrpcService(WorkerNode node, ForwardHandler forward, DataPathServer dataPath, ILogger<WorkerGrpcService> logger) : Contracts.Worker.WorkerBase
 {
     public override Task<InfoReply> Info(InfoRequest request, ServerCallContext context)
     {
@@ -34,19 +36,20 @@ public sealed class WorkerGrpcService(WorkerNode node, ILogger<WorkerGrpcService
             OpenSessions = node.OpenSessions,
             PositionsPerSecond = node.PositionsPerSecond,
             NodeAddress = node.Key.Address,
+            DataPort = dataPath.Port,
         });
     }
 
     public override Task<OpenSessionReply> OpenSession(OpenSessionRequest request, ServerCallContext context)
     {
-        Require(request.JobId.Length == 32, "job_id must be 32 bytes");
-        Require(request.Replica <= 1, "replica must be 0 or 1");
-        Require(request.Stage <= byte.MaxValue, "stage must be 0..255");
-        Require(request.MaxPositions >= 1 && request.MaxPositions <= node.Model.Config.SeqLen, $"max_positions must be 1..{node.Model.Config.SeqLen}");
-        Require(request.Seed.Length == 32, "seed must be 32 bytes");
-        Require(request.ChainId > 0, "chain_id must be positive");
-        Require(node.Options.ChainId is null || node.Options.ChainId == request.ChainId, $"this node serves chain {node.Options.ChainId}, not {request.ChainId}");
-        Require(AddressText.IsValid(request.JobMarket), "job_market must be a 0x-address");
+        CallChecks.Require(request.JobId.Length == 32, "job_id must be 32 bytes");
+        CallChecks.Require(request.Replica <= 1, "replica must be 0 or 1");
+        CallChecks.Require(request.Stage <= byte.MaxValue, "stage must be 0..255");
+        CallChecks.Require(request.MaxPositions >= 1 && request.MaxPositions <= node.Model.Config.SeqLen, $"max_positions must be 1..{node.Model.Config.SeqLen}");
+        CallChecks.Require(request.Seed.Length == 32, "seed must be 32 bytes");
+        CallChecks.Require(request.ChainId > 0, "chain_id must be positive");
+        CallChecks.Require(node.Options.ChainId is null || node.Options.ChainId == request.ChainId, $"this node serves chain {node.Options.ChainId}, not {request.ChainId}");
+        CallChecks.Require(AddressText.IsValid(request.JobMarket), "job_market must be a 0x-address");
         var sampling = new SamplingParams(request.TemperatureMilli, request.TopPMilli, new InferenceHash(request.Seed.Span));
         try
         {
@@ -54,7 +57,7 @@ public sealed class WorkerGrpcService(WorkerNode node, ILogger<WorkerGrpcService
         }
         catch (ArgumentOutOfRangeException e)
         {
-            throw Invalid(e.Message);
+            throw CallChecks.Invalid(e.Message);
         }
         var spec = new SessionSpec(new Bytes32(request.JobId.Span), (byte)request.Replica, (byte)request.Stage, request.MaxPositions, sampling,
             Eip712Domain.For(request.ChainId, request.JobMarket));
@@ -71,71 +74,11 @@ public sealed class WorkerGrpcService(WorkerNode node, ILogger<WorkerGrpcService
         }
     }
 
-    public override async Task<ForwardReply> Forward(ForwardRequest request, ServerCallContext context)
-    {
-        StageSession session = Session(request.SessionId);
-        int dim = node.Model.Config.Dim, vocab = node.Model.Config.VocabSize, count = request.Count;
-        Require(count >= 1 && count <= node.Options.MaxBatch, $"count must be 1..{node.Options.MaxBatch}");
-        Require(request.StartPosition >= 0, "start_position must not be negative");
-        if (session.IsFirst)
-        {
-            Require(request.Tokens.Count == count, $"the first stage takes one token per position: {count} expected, {request.Tokens.Count} given");
-            Require(request.Tokens.All(t => t >= 0 && t < vocab), $"tokens must be within 0..{vocab - 1}");
-            Require(request.Hidden.IsEmpty, "the first stage takes tokens, not hidden vectors");
-        }
-        else
-        {
-            Require(request.Tokens.Count == 0, "only the first stage takes tokens");
-            Require(request.Hidden.Length == (long)count * dim * 4, $"hidden must be count × dim × 4 = {(long)count * dim * 4} bytes, got {request.Hidden.Length}");
-        }
-        if (session.IsLast)
-        {
-            Require(request.ForcedNext.Count == count || request.ForcedNext.Count == count - 1, "forced_next must have count or count − 1 entries");
-            Require(request.ForcedNext.All(t => t >= 0 && t < vocab), $"forced_next tokens must be within 0..{vocab - 1}");
-        }
-        else Require(request.ForcedNext.Count == 0, "only the last stage takes forced_next");
-
-        long step = node.NextStep();
-        var faults = node.Options.Faults;
-        if (faults.CrashAtStep > 0 && step >= faults.CrashAtStep)
-        {
-            WorkerLog.Crashing(logger, step);
-            Environment.Exit(137);
-        }
-        if (faults.StepDelay > TimeSpan.Zero && step >= faults.DelayFromStep) await Task.Delay(faults.StepDelay, context.CancellationToken);
-
-        await session.Gate.WaitAsync(context.CancellationToken);
-        ForwardResult result;
-        try
-        {
-            if (session.Ended) throw new RpcException(new Status(StatusCode.NotFound, $"session {session.Id} has ended"));
-            result = session.Forward(new ForwardBatch(request.StartPosition, count, request.Tokens, request.Hidden.Memory, request.ForcedNext));
-        }
-        catch (SessionStateException e)
-        {
-            throw new RpcException(new Status(StatusCode.FailedPrecondition, e.Message));
-        }
-        catch (ArgumentException e)
-        {
-            throw Invalid(e.Message);
-        }
-        finally
-        {
-            session.Gate.Release();
-        }
-        node.Measured(count, result.Compute);
-        return new ForwardReply
-        {
-            Hidden = UnsafeByteOperations.UnsafeWrap(result.Hidden),
-            Token = result.Token,
-            Leaves = UnsafeByteOperations.UnsafeWrap(result.Leaves),
-            ComputeMicros = (long)result.Compute.TotalMicroseconds,
-        };
-    }
+    public override Task<ForwardReply> Forward(ForwardRequest request, ServerCallContext context) => forward.HandleAsync(request, context.CancellationToken);
 
     public override async Task<CloseSessionReply> CloseSession(CloseSessionRequest request, ServerCallContext context)
     {
-        StageSession session = Session(request.SessionId);
+        StageSession session = CallChecks.Session(node, request.SessionId);
         await session.Gate.WaitAsync(context.CancellationToken);
         (StageReceipt receipt, byte[] signature) signed;
         int positions = session.Length;
@@ -169,9 +112,9 @@ public sealed class WorkerGrpcService(WorkerNode node, ILogger<WorkerGrpcService
 
     public override Task<GetLeafReply> GetLeaf(GetLeafRequest request, ServerCallContext context)
     {
-        Require(request.JobId.Length == 32, "job_id must be 32 bytes");
-        Require(request.Replica <= 1 && request.Stage <= byte.MaxValue, "replica must be 0 or 1 and stage 0..255");
-        Require(request.Index >= 0, "index must not be negative");
+        CallChecks.Require(request.JobId.Length == 32, "job_id must be 32 bytes");
+        CallChecks.Require(request.Replica <= 1 && request.Stage <= byte.MaxValue, "replica must be 0 or 1 and stage 0..255");
+        CallChecks.Require(request.Index >= 0, "index must not be negative");
         string key = $"{Convert.ToHexStringLower(request.JobId.Span)}-{request.Replica}-{request.Stage}";
         RetainedLeaf? leaf;
         try
@@ -198,17 +141,4 @@ public sealed class WorkerGrpcService(WorkerNode node, ILogger<WorkerGrpcService
         reply.Proof.AddRange(leaf.Proof.Select(h => ByteString.CopyFrom(h.AsSpan())));
         return Task.FromResult(reply);
     }
-
-    private StageSession Session(string id)
-    {
-        Require(!string.IsNullOrEmpty(id) && id.Length <= 64, "session_id is required");
-        return node.Find(id) ?? throw new RpcException(new Status(StatusCode.NotFound, $"unknown session {id}"));
-    }
-
-    private static void Require(bool condition, string message)
-    {
-        if (!condition) throw Invalid(message);
-    }
-
-    private static RpcException Invalid(string message) => new(new Status(StatusCode.InvalidArgument, message));
 }

@@ -1,7 +1,9 @@
 using DePinLedger.Inference.Model;
 using DePinLedger.Protocol.Receipts;
+using DePinLedger.Worker.DataPath;
 using DePinLedger.Worker.Grpc;
 using DePinLedger.Worker.Heartbeats;
+using DePinLedger.Worker.Serving;
 using DePinLedger.Worker.Sessions;
 using DePinLedger.Worker.Traces;
 using Microsoft.AspNetCore.Builder;
@@ -18,17 +20,17 @@ namespace DePinLedger.Worker.Hosting;
 public static class WorkerHost
 {
     /// <summary>
-    /// Serves until <paramref name="cancellation"/> fires. <paramref name="listening"/> receives the bound address
-    /// once the server accepts connections (with port 0 that is the only way to learn the port).
+    /// Serves until <paramref name="cancellation"/> fires. <paramref name="listening"/> receives the bound address and
+    /// the data path's port (0 when off) once both accept connections (with port 0 that is the only way to learn them).
     /// </summary>
-    public static async Task RunAsync(IntegerModel model, NodeKey key, WorkerOptions options, Action<Uri> listening, CancellationToken cancellation)
+    public static async Task RunAsync(IntegerModel model, NodeKey key, WorkerOptions options, Action<Uri, int> listening, CancellationToken cancellation)
     {
         options.Validate(model.Config);
         WebApplication app = Build(model, key, options);
         await app.StartAsync(cancellation);
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()
             ?? throw new InvalidOperationException("the server reports no addresses");
-        listening(new Uri(addresses.Addresses.First()));
+        listening(new Uri(addresses.Addresses.First()), app.Services.GetRequiredService<DataPathServer>().Port);
         try
         {
             await Task.Delay(Timeout.Infinite, cancellation);
@@ -58,18 +60,20 @@ public static class WorkerHost
         return app;
     }
 
-    /// <summary>The worker's services: the node state, the trace store, gRPC sized for the largest batch, heartbeats.</summary>
+    /// <summary>The worker's services: the node state, the trace store, the Forward handler with its two transports (gRPC sized for the largest batch, the direct data path), heartbeats.</summary>
     public static IServiceCollection AddWorker(this IServiceCollection services, IntegerModel model, NodeKey key, WorkerOptions options)
     {
         var traces = new TraceStore(options.TraceDirectory, options.TraceRetentionBytes, options.TraceRetention, model.Config);
         traces.Enforce();
         services.AddSingleton(new WorkerNode(model, key, options, traces));
-        // The largest message is a full batch of hidden vectors; the default 4 MB would refuse big models' prefill.
-        int largest = checked(options.MaxBatch * model.Config.Dim * 4 + (1 << 16));
+        services.AddSingleton<ForwardHandler>();
+        services.AddSingleton<DataPathServer>();
+        services.AddHostedService(provider => provider.GetRequiredService<DataPathServer>());
+        int largest = WorkerLimits.MaxMessageBytes(options, model.Config);
         services.AddGrpc(grpc =>
         {
-            grpc.MaxReceiveMessageSize = Math.Max(largest, 4 << 20);
-            grpc.MaxSendMessageSize = Math.Max(largest, 4 << 20);
+            grpc.MaxReceiveMessageSize = largest;
+            grpc.MaxSendMessageSize = largest;
         });
         services.AddHttpClient(nameof(HeartbeatService));
         services.AddHostedService<HeartbeatService>();

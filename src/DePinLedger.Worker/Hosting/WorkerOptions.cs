@@ -17,6 +17,12 @@ public sealed record WorkerOptions
     /// <summary>TCP port; 0 picks a free one (the daemon prints the address it listens on).</summary>
     public int Port { get; init; }
 
+    /// <summary>
+    /// Port of the direct data path (Forward over plain TCP on <see cref="Host"/>, see worker.proto); 0 picks a free one,
+    /// null turns it off (clients then use gRPC for everything).
+    /// </summary>
+    public int? DataPort { get; init; } = 0;
+
     /// <summary>Bytes of KV cache all open sessions may hold together; a session that does not fit is refused.</summary>
     public long KvBudgetBytes { get; init; } = 1L << 30;
 
@@ -55,6 +61,8 @@ public sealed record WorkerOptions
         if (FirstLayer < 0 || LastLayer < FirstLayer || LastLayer >= model.Layers)
             throw new ArgumentOutOfRangeException(nameof(LastLayer), $"layers {FirstLayer}-{LastLayer} are not within 0-{model.Layers - 1}");
         if (Port is < 0 or > 65535) throw new ArgumentOutOfRangeException(nameof(Port), Port, "a port is 0..65535");
+        if (DataPort is < 0 or > 65535) throw new ArgumentOutOfRangeException(nameof(DataPort), DataPort, "a port is 0..65535");
+        if (DataPort is > 0 && DataPort == Port) throw new ArgumentException($"the data path needs its own port, not the gRPC port {Port}", nameof(DataPort));
         if (KvBudgetBytes < 1) throw new ArgumentOutOfRangeException(nameof(KvBudgetBytes), "the KV budget must be positive");
         if (MaxBatch < 1) throw new ArgumentOutOfRangeException(nameof(MaxBatch), "the batch limit must be positive");
         if (TraceRetentionBytes < 0) throw new ArgumentOutOfRangeException(nameof(TraceRetentionBytes));
