@@ -30,7 +30,7 @@ public sealed record PipelineOptions
 
     /// <summary>
     /// Send Forward calls over a worker's direct data path when it offers one (worker.proto): the same messages over
-    /// plain TCP, ~1 ms less per hop than gRPC on loopback. Off, or when it cannot be reached: gRPC.
+    /// plain TCP, 0.5–0.8 ms less per hop than gRPC on loopback. Off, or when it cannot be reached: gRPC.
     /// </summary>
     public bool DirectDataPath { get; init; } = true;
 
