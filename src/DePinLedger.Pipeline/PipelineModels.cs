@@ -34,6 +34,12 @@ public sealed record PipelineOptions
     /// </summary>
     public bool DirectDataPath { get; init; } = true;
 
+    /// <summary>How long a data path address that could not be reached is left alone (gRPC is used meanwhile).</summary>
+    public TimeSpan DataPathRetryAfter { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Longest wait to connect to a data path before the replica uses gRPC.</summary>
+    public TimeSpan DataPathConnectTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Deadline of one call to a worker; a worker that does not answer in time is replaced.</summary>
     public TimeSpan CallTimeout { get; init; } = TimeSpan.FromSeconds(60);
 }

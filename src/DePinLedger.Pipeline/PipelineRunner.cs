@@ -23,6 +23,7 @@ namespace DePinLedger.Pipeline;
 public sealed class PipelineRunner(PipelineOptions? options = null)
 {
     private readonly PipelineOptions _options = options ?? new PipelineOptions();
+    private readonly DataPathReachability _dataPaths = new((options ?? new PipelineOptions()).DataPathRetryAfter, TimeProvider.System);
 
     public async Task<PipelineResult> RunAsync(IReadOnlyList<StageRoute> route, PipelineJob job, Action<int>? onToken = null, CancellationToken cancellation = default)
     {
@@ -46,7 +47,7 @@ public sealed class PipelineRunner(PipelineOptions? options = null)
             throw new ArgumentException($"the prompt has {job.Prompt.Count} tokens; the context is {model.MaxPositions}", nameof(job));
         int maxPositions = (int)Math.Min(model.MaxPositions, (long)job.Prompt.Count + job.MaxNewTokens - 1);
 
-        var stages = route.Select((r, i) => new StageRunner(i, r, job, _options, maxPositions, model.Layers, model.Dim, model.ModelId)).ToArray();
+        var stages = route.Select((r, i) => new StageRunner(i, r, job, _options, _dataPaths, maxPositions, model.Layers, model.Dim, model.ModelId)).ToArray();
         try
         {
             return await GenerateAsync(stages, job, maxPositions, onToken, cancellation);

@@ -125,20 +125,25 @@ internal sealed class StageReplica(Uri endpoint, StageRunner stage) : IDisposabl
         Length = 0;
         if (stage.Options.DirectDataPath && info.DataPort > 0 && _dataPath is null)
         {
+            if (!stage.DataPaths.ShouldTry(Endpoint.Host, info.DataPort))
+            {
+                DataPathUnavailable ??= $"port {info.DataPort} was unreachable recently; retried after {stage.Options.DataPathRetryAfter.TotalMinutes:F0} min";
+                return;
+            }
             try
             {
-                _dataPath = await DataPathConnection.ConnectAsync(Endpoint.Host, info.DataPort, DataPathConnectTimeout, cancellation);
+                _dataPath = await DataPathConnection.ConnectAsync(Endpoint.Host, info.DataPort, stage.Options.DataPathConnectTimeout, cancellation);
+                stage.DataPaths.Reached(Endpoint.Host, info.DataPort);
                 DataPathUnavailable = null;
             }
             catch (IOException e)
             {
                 // A firewall or a port mapping that only forwards gRPC: the job still runs, a little slower per hop.
+                stage.DataPaths.Failed(Endpoint.Host, info.DataPort);
                 DataPathUnavailable = e.Message;
             }
         }
     }
-
-    private static readonly TimeSpan DataPathConnectTimeout = TimeSpan.FromSeconds(5);
 
     private async Task<ForwardReply> ForwardAsync(int start, int count, CancellationToken cancellation)
     {

@@ -19,8 +19,9 @@ internal sealed class StageRunner : IDisposable
     private int _computeSteps;
     private int _active;
 
-    public StageRunner(int index, StageRoute route, PipelineJob job, PipelineOptions options, int maxPositions, int layers, int dim, string modelId)
+    public StageRunner(int index, StageRoute route, PipelineJob job, PipelineOptions options, DataPathReachability dataPaths, int maxPositions, int layers, int dim, string modelId)
     {
+        DataPaths = dataPaths;
         Index = index;
         Route = route;
         Job = job;
@@ -43,6 +44,8 @@ internal sealed class StageRunner : IDisposable
     public PipelineJob Job { get; }
 
     public PipelineOptions Options { get; }
+
+    public DataPathReachability DataPaths { get; }
 
     public int MaxPositions { get; }
 

@@ -218,6 +218,32 @@ public sealed class DataPathTests(PipelineFixture fixture)
         await peer;
     }
 
+    [Fact]
+    public void AnUnreachableDataPath_IsLeftAlone_UntilTheRetryInterval()
+    {
+        var clock = new ManualClock();
+        var paths = new DataPathReachability(TimeSpan.FromMinutes(5), clock);
+        Assert.True(paths.ShouldTry("10.0.0.7", 7001));
+        paths.Failed("10.0.0.7", 7001);
+        Assert.False(paths.ShouldTry("10.0.0.7", 7001));
+        Assert.True(paths.ShouldTry("10.0.0.7", 7002));
+        Assert.True(paths.ShouldTry("10.0.0.8", 7001));
+        clock.Now += TimeSpan.FromMinutes(4);
+        Assert.False(paths.ShouldTry("10.0.0.7", 7001));
+        clock.Now += TimeSpan.FromMinutes(1);
+        Assert.True(paths.ShouldTry("10.0.0.7", 7001));
+        paths.Failed("10.0.0.7", 7001);
+        paths.Reached("10.0.0.7", 7001);
+        Assert.True(paths.ShouldTry("10.0.0.7", 7001));
+    }
+
+    private sealed class ManualClock : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = new(2026, 11, 27, 12, 0, 0, TimeSpan.Zero);
+
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+
     /// <summary>The worker closed the connection: an orderly end, or a reset when it left our bytes unread.</summary>
     private static async Task AssertClosedAsync(Socket socket)
     {
