@@ -125,21 +125,22 @@ internal sealed class StageReplica(Uri endpoint, StageRunner stage) : IDisposabl
         Length = 0;
         if (stage.Options.DirectDataPath && info.DataPort > 0 && _dataPath is null)
         {
-            if (!stage.DataPaths.ShouldTry(Endpoint.Host, info.DataPort))
+            string host = Endpoint.IdnHost; // an IPv6 literal without its brackets
+            if (!stage.DataPaths.ShouldTry(host, info.DataPort))
             {
                 DataPathUnavailable ??= $"port {info.DataPort} was unreachable recently; retried after {stage.Options.DataPathRetryAfter.TotalMinutes:F0} min";
                 return;
             }
             try
             {
-                _dataPath = await DataPathConnection.ConnectAsync(Endpoint.Host, info.DataPort, stage.Options.DataPathConnectTimeout, cancellation);
-                stage.DataPaths.Reached(Endpoint.Host, info.DataPort);
+                _dataPath = await DataPathConnection.ConnectAsync(host, info.DataPort, stage.Options.DataPathConnectTimeout, cancellation);
+                stage.DataPaths.Reached(host, info.DataPort);
                 DataPathUnavailable = null;
             }
             catch (IOException e)
             {
                 // A firewall or a port mapping that only forwards gRPC: the job still runs, a little slower per hop.
-                stage.DataPaths.Failed(Endpoint.Host, info.DataPort);
+                stage.DataPaths.Failed(host, info.DataPort);
                 DataPathUnavailable = e.Message;
             }
         }

@@ -114,7 +114,7 @@ static async Task<double> RoundTripMsAsync(Uri endpoint, bool dataPath, int call
     if (dataPath)
     {
         InfoReply info = await client.InfoAsync(new InfoRequest());
-        direct = await DataPathConnection.ConnectAsync(endpoint.Host, info.DataPort, TimeSpan.FromSeconds(5), CancellationToken.None);
+        direct = await DataPathConnection.ConnectAsync(endpoint.IdnHost, info.DataPort, TimeSpan.FromSeconds(5), CancellationToken.None);
     }
     using (direct)
     {

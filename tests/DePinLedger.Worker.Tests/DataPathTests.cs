@@ -219,6 +219,17 @@ public sealed class DataPathTests(PipelineFixture fixture)
     }
 
     [Fact]
+    public async Task AWorkerOnIPv6Loopback_IsReachedOverItsDataPath()
+    {
+        using WorkerProcess six = await WorkerProcess.StartAsync(fixture.Node, "4-4", "--host", "::1");
+        Assert.Equal("[::1]", six.Address.Host);
+        var sampling = new SamplingParams(0, 1000, SamplingParams.SeedFrom(44));
+        PipelineResult result = await new PipelineRunner().RunAsync(fixture.RouteWith(2, six.Address), PipelineFixture.Job(fixture.Prompt, 8, sampling, 44));
+        Assert.True(result.Stages[2].DataPath, result.Stages[2].DataPathUnavailable);
+        Assert.Equal(fixture.Reference(fixture.Prompt, 8, sampling).Result.TraceRoot, result.TraceRoot);
+    }
+
+    [Fact]
     public void AnUnreachableDataPath_IsLeftAlone_UntilTheRetryInterval()
     {
         var clock = new ManualClock();

@@ -39,7 +39,8 @@ internal sealed class WorkerProcess : IDisposable
             StandardOutputEncoding = Encoding.UTF8,
             UseShellExecute = false,
         };
-        foreach (string a in (string[])["exec", dll, "worker", "--model", SharedModels.Stories260K, "--layers", layers, "--port", "0", "--host", "127.0.0.1",
+        string[] listenOn = extra.Contains("--host") ? [] : ["--host", "127.0.0.1"];
+        foreach (string a in (string[])["exec", dll, "worker", "--model", SharedModels.Stories260K, "--layers", layers, "--port", "0", .. listenOn,
                      "--keystore", node.KeystoreDirectory, "--passphrase-file", node.PassphraseFile, "--trace-dir", Path.Combine(node.Root, "traces-" + Guid.NewGuid().ToString("N")), .. extra])
             start.ArgumentList.Add(a);
         return start;

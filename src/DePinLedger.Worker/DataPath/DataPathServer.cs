@@ -44,6 +44,8 @@ public sealed class DataPathServer(WorkerNode node, ForwardHandler forward, ILog
         var listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
+            // "::" serves IPv4 clients too, as Kestrel's listener on the same address does.
+            if (address.Equals(IPAddress.IPv6Any)) listener.DualMode = true;
             listener.Bind(new IPEndPoint(address, port));
             listener.Listen(MaxConnections);
         }

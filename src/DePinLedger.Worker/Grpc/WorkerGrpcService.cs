@@ -15,7 +15,8 @@ namespace DePinLedger.Worker.Grpc;
 
 /// <summary>
 /// The gRPC surface, kept thin: checks every message (sizes, ranges, session, order) and maps failures to a status
-/// (INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, RESOURCE_EXHAUSTED); the work is in <see cref="WorkerNode"/>.
+/// (INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, RESOURCE_EXHAUSTED); the work is in <see cref="WorkerNode"/>, and
+/// Forward is <see cref="ForwardHandler"/>, which the direct data path shares.
 /// </summary>
 public sealed class WorkerGrpcService(WorkerNode node, ForwardHandler forward, DataPathServer dataPath, ILogger<WorkerGrpcService> logger) : Contracts.Worker.WorkerBase
 {
