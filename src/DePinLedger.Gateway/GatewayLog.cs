@@ -16,4 +16,7 @@ internal static partial class GatewayLog
 
     [LoggerMessage(EventId = 8004, Level = LogLevel.Warning, Message = "job {JobId}: the replicas disagreed but the dispute failed: {Reason}")]
     public static partial void DisputeFailed(ILogger logger, string jobId, string reason);
+
+    [LoggerMessage(EventId = 8005, Level = LogLevel.Information, Message = "node {Node}: no round trip measured at its registered endpoint {Endpoint}: {Reason}")]
+    public static partial void NodeUnreachable(ILogger logger, string node, Uri endpoint, string reason);
 }

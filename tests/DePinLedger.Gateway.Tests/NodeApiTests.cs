@@ -32,6 +32,28 @@ public sealed class NodeApiTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task ANodesRoundTrip_IsMeasuredAtItsRegisteredEndpoint_AndKeptWithItsHeartbeats()
+    {
+        // A node of its own (dev account 8 operates it) whose registered endpoint is its running worker.
+        using var node = new TestNode("8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba");
+        Uri heartbeats = new(fixture.Http.BaseAddress!, "/v1/heartbeats");
+        using WorkerProcess worker = await WorkerProcess.StartAsync(node, "0-1", "--heartbeat-url", heartbeats.ToString(), "--heartbeat-seconds", "1");
+        await fixture.Chain.RegisterAndStakeAsync(8, node, endpoint: worker.Address.ToString());
+
+        // Once indexed, its heartbeats are taken; each one after the first carries the round trip measured after the previous.
+        JsonElement listed = await PollAsync("/v1/nodes", nodes => nodes.EnumerateArray().Any(n =>
+            n.GetProperty("address").GetString()!.Equals(node.Address, StringComparison.OrdinalIgnoreCase) && n.GetProperty("rttMs").ValueKind == JsonValueKind.Number));
+        double rtt = listed.EnumerateArray().Single(n => n.GetProperty("address").GetString()!.Equals(node.Address, StringComparison.OrdinalIgnoreCase)).GetProperty("rttMs").GetDouble();
+        // A loopback round trip: far below the 50 ms the scheduler assumes for a node it has not measured.
+        Assert.InRange(rtt, 0.001, 50);
+
+        // The fixture's nodes are registered at an endpoint where nothing listens: no measurement, the default applies.
+        JsonElement unreachable = await PollAsync("/v1/nodes", _ => true);
+        Assert.All(unreachable.EnumerateArray().Where(n => n.GetProperty("address").GetString()!.Equals(fixture.Node.Address, StringComparison.OrdinalIgnoreCase)),
+            n => Assert.Equal(JsonValueKind.Null, n.GetProperty("rttMs").ValueKind));
+    }
+
+    [Fact]
     public async Task BadHeartbeatsAndQueries_AreRefusedWithProblemDetails()
     {
         await Expect(HttpStatusCode.BadRequest, "sort must be one of", await fixture.Http.GetAsync("/v1/nodes?sort=bogus"));

@@ -105,32 +105,9 @@ finally
 }
 
 // Mean round trip of the smallest call on the transport the pipeline uses (a data path ping, or a gRPC Info call),
-// each after idleMs of silence (0: back to back, after a warm-up).
-static async Task<double> RoundTripMsAsync(Uri endpoint, bool dataPath, int calls, int idleMs)
-{
-    using var channel = GrpcChannel.ForAddress(endpoint);
-    var client = new Worker.WorkerClient(channel);
-    DataPathConnection? direct = null;
-    if (dataPath)
-    {
-        InfoReply info = await client.InfoAsync(new InfoRequest());
-        direct = await DataPathConnection.ConnectAsync(endpoint.IdnHost, info.DataPort, TimeSpan.FromSeconds(5), CancellationToken.None);
-    }
-    using (direct)
-    {
-        Func<Task> call = direct is null ? async () => await client.InfoAsync(new InfoRequest()) : () => direct.PingAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
-        for (int i = 0; i < 20; i++) await call();
-        double total = 0;
-        for (int i = 0; i < calls; i++)
-        {
-            if (idleMs > 0) await Task.Delay(idleMs);
-            long started = Stopwatch.GetTimestamp();
-            await call();
-            total += Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        }
-        return total / calls;
-    }
-}
+// each after idleMs of silence (0: back to back), after 20 unmeasured calls.
+static async Task<double> RoundTripMsAsync(Uri endpoint, bool dataPath, int calls, int idleMs) =>
+    (await RoundTrips.MeasureAsync(endpoint, dataPath, calls, TimeSpan.FromMilliseconds(idleMs), warmUps: 20, TimeSpan.FromSeconds(10), CancellationToken.None)).Mean;
 
 static async Task<(Process, Uri)> StartWorkerAsync(string model, int first, int last, string keystore, string passFile, string traces)
 {

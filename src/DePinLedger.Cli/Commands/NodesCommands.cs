@@ -90,14 +90,14 @@ internal static class NodesCommands
     private static Table Table(IReadOnlyList<NodeSummary> nodes, DateTimeOffset now)
     {
         var table = new Table().Border(TableBorder.Rounded);
-        foreach (string column in new[] { "node", "stake", "rep", "uptime", "latency", "verified ok/bad", "stake part", "slash factor", "p50 ms", "p95 ms", "disputes won/lost", "slashed", "frozen", "seen", "span" })
+        foreach (string column in new[] { "node", "stake", "rep", "uptime", "latency", "verified ok/bad", "stake part", "slash factor", "p50 ms", "p95 ms", "disputes won/lost", "slashed", "frozen", "seen", "rtt ms", "span" })
             table.AddColumn(column);
         foreach (NodeSummary n in nodes)
             table.AddRow(
                 n.Address, n.ActiveStake.ToString(CultureInfo.InvariantCulture), Fraction(n.Reputation), Fraction(n.Uptime), Fraction(n.LatencyScore),
                 $"{n.VerificationsPassed}/{n.VerificationsFailed}", Fraction(n.StakeScore), Fraction(n.SlashFactor),
                 Millis(n.LatencyP50Ms), Millis(n.LatencyP95Ms), $"{n.DisputesWon}/{n.DisputesLost}", n.Slashes.ToString(CultureInfo.InvariantCulture),
-                n.Frozen ? "yes" : "no", n.LastHeartbeatAt is { } at ? $"{(now - at).TotalSeconds:F0} s ago" : "never",
+                n.Frozen ? "yes" : "no", n.LastHeartbeatAt is { } at ? $"{(now - at).TotalSeconds:F0} s ago" : "never", Millis(n.RttMs),
                 n.FirstLayer is { } first ? $"{first}-{n.LastLayer}" : "-");
         return table;
     }

@@ -1,3 +1,4 @@
+using DePinLedger.Gateway.Nodes;
 using DePinLedger.Scheduler.Catalog;
 using DePinLedger.Scheduler.Queries;
 using Microsoft.AspNetCore.Builder;
@@ -37,7 +38,7 @@ public static class NodeEndpoints
         return app;
     }
 
-    private static async Task<IResult> IngestAsync(HttpRequest http, HeartbeatIngestor ingestor, CancellationToken cancellation)
+    private static async Task<IResult> IngestAsync(HttpRequest http, HeartbeatIngestor ingestor, NodeLatencyProbe latency, CancellationToken cancellation)
     {
         if (http.ContentLength is > MaxHeartbeatBytes) return TooLarge();
         var body = new MemoryStream();
@@ -50,8 +51,15 @@ public static class NodeEndpoints
             return JobEndpoints.Problem(e.StatusCode, "Bad request", e.Message);
         }
         if (body.Length > MaxHeartbeatBytes) return TooLarge();
-        HeartbeatResult result = await ingestor.IngestAsync(body.ToArray(), http.Headers[SignatureHeader].FirstOrDefault(), measuredRttMicros: null, cancellation);
-        if (result.Accepted) return TypedResults.Accepted((string?)null);
+        byte[] bytes = body.ToArray();
+        // The round trip this coordinator last measured to the node goes into the row; the body is checked by the ingestor.
+        string? node = TryReadNode(bytes);
+        HeartbeatResult result = await ingestor.IngestAsync(bytes, http.Headers[SignatureHeader].FirstOrDefault(), node is null ? null : latency.LatestMicros(node), cancellation);
+        if (result.Accepted)
+        {
+            latency.Refresh(node!);
+            return TypedResults.Accepted((string?)null);
+        }
         (int status, string title) = result.Rejection switch
         {
             HeartbeatRejection.BadSignature => (StatusCodes.Status401Unauthorized, "Bad signature"),
@@ -62,6 +70,18 @@ public static class NodeEndpoints
             _ => (StatusCodes.Status400BadRequest, "Malformed heartbeat"),
         };
         return JobEndpoints.Problem(status, title, result.Message);
+    }
+
+    private static string? TryReadNode(byte[] body)
+    {
+        try
+        {
+            return HeartbeatReport.Parse(body).Node;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
     }
 
     private static async Task<IResult> ListAsync(string? model, string? minStake, string? sort, string? limit, NodeQueryService nodes, CancellationToken cancellation)

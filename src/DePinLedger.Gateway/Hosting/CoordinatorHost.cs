@@ -5,6 +5,7 @@ using DePinLedger.Chain.Transactions;
 using DePinLedger.Gateway.Api;
 using DePinLedger.Data;
 using DePinLedger.Gateway.Jobs;
+using DePinLedger.Gateway.Nodes;
 using DePinLedger.Gateway.Telemetry;
 using DePinLedger.Indexer.Hosting;
 using DePinLedger.Scheduler;
@@ -97,6 +98,8 @@ public static class CoordinatorHost
             services.AddMediator();
             // Heartbeats reach this coordinator from now on: uptime is not due for the time before it listened.
             services.AddDePinScheduler(reputation: new ReputationOptions { ObservedSince = DateTimeOffset.UtcNow });
+            services.AddSingleton(options.Pipeline);
+            services.AddSingleton<NodeLatencyProbe>();
             services.AddSingleton<JobFinalizer>();
             services.AddSingleton<DisputeCatchUp>();
             services.AddSingleton<BisectionJob>();

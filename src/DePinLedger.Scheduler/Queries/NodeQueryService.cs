@@ -49,13 +49,17 @@ public sealed record NodeQuery(string? Model, decimal MinStake, NodeSort Sort, i
     }
 }
 
-/// <summary>One node as the list shows it: stake, reputation and its parts (ppm → fractions), latency, disputes, slashes, liveness.</summary>
+/// <summary>
+/// One node as the list shows it: stake, reputation and its parts (ppm → fractions), latency, disputes, slashes,
+/// liveness; <see cref="RttMs"/> is the round trip the coordinator measured with the latest fresh heartbeat (what the
+/// scheduler plans with), null when it has none.
+/// </summary>
 public sealed record NodeSummary(
     string Address, string Operator, ushort Region, decimal ActiveStake, bool Frozen, int Slashes,
     double? Reputation, double? Uptime, double? LatencyScore, double? StakeScore, double? SlashFactor,
     int VerificationsPassed, int VerificationsFailed, double? LatencyP50Ms, double? LatencyP95Ms,
     int DisputesWon, int DisputesLost, DateTimeOffset? ReputationAt, DateTimeOffset? LastHeartbeatAt,
-    string? ServedModel, int? FirstLayer, int? LastLayer);
+    string? ServedModel, int? FirstLayer, int? LastLayer, double? RttMs);
 
 /// <summary>Reads the node list from the database (the gateway's <c>GET /v1/nodes</c> and <c>depin nodes list</c> both call this).</summary>
 public sealed class NodeQueryService(IDbContextFactory<DePinDbContext> database, TimeProvider clock, TimeSpan heartbeatMaxAge)
@@ -86,7 +90,7 @@ public sealed class NodeQueryService(IDbContextFactory<DePinDbContext> database,
                 r?.ScorePpm / 1e6, r?.UptimePpm / 1e6, r?.LatencyScorePpm / 1e6, r?.StakeScorePpm / 1e6, r?.SlashFactorPpm / 1e6,
                 r?.VerificationsPassed ?? 0, r?.VerificationsFailed ?? 0, r?.LatencyP50Micros / 1000.0, r?.LatencyP95Micros / 1000.0,
                 r?.DisputesWon ?? 0, r?.DisputesLost ?? 0, r?.At, lastSeen.TryGetValue(node.Address, out var seen) ? seen : null,
-                beat?.ModelId, beat?.FirstLayer, beat?.LastLayer));
+                beat?.ModelId, beat?.FirstLayer, beat?.LastLayer, beat?.LatencyMicros / 1000.0));
         }
         IOrderedEnumerable<NodeSummary> ordered = query.Sort switch
         {
