@@ -19,4 +19,7 @@ internal static partial class GatewayLog
 
     [LoggerMessage(EventId = 8005, Level = LogLevel.Information, Message = "node {Node}: no round trip measured at its registered endpoint {Endpoint}: {Reason}")]
     public static partial void NodeUnreachable(ILogger logger, string node, Uri endpoint, string reason);
+
+    [LoggerMessage(EventId = 8006, Level = LogLevel.Information, Message = "journal: deleted {Count} settled jobs submitted over {Days} days ago")]
+    public static partial void JournalPruned(ILogger logger, int count, double days);
 }

@@ -101,6 +101,8 @@ public static class CoordinatorHost
             services.AddSingleton(options.Pipeline);
             services.AddSingleton<NodeLatencyProbe>();
             services.AddSingleton<JobFinalizer>();
+            services.AddSingleton(new JournalRetention(options.JournalRetention));
+            services.AddSingleton<JournalPruner>();
             services.AddSingleton<DisputeCatchUp>();
             services.AddSingleton<BisectionJob>();
             // Background and deadline work (finalization, reputation recomputation) runs as Hangfire jobs beside the same database.
@@ -143,6 +145,7 @@ public static class CoordinatorHost
             IRecurringJobManager recurring = app.Services.GetRequiredService<IRecurringJobManager>();
             ReputationJob.Register(recurring);
             JobFinalizer.Register(recurring, options.FinalizeInterval);
+            JournalPruner.Register(recurring);
             BisectionJob.Register(recurring, options.BisectionInterval);
             // Catch up at once on windows that closed while the coordinator was down (the durable database knows them),
             // and on the bisections it left open.

@@ -65,6 +65,13 @@ public sealed record CoordinatorOptions
     /// <summary>The shorter of the finalize and bisection intervals: how promptly Hangfire must pick their passes up.</summary>
     public TimeSpan ShortestPassInterval => FinalizeInterval < BisectionInterval ? FinalizeInterval : BisectionInterval;
 
+    /// <summary>
+    /// How long (with a database) a settled job stays in the coordinator's journal after its submission; the journal
+    /// pruner deletes it after that (a job that can still be disputed is never deleted). Default: the workers' default
+    /// trace retention, so an audit finds the journal as long as it finds the traces.
+    /// </summary>
+    public TimeSpan JournalRetention { get; init; } = TimeSpan.FromDays(7);
+
     /// <summary>How often the dispute defender looks for moves to answer and timeouts to claim (far below the game's clock extension).</summary>
     public TimeSpan DefenderPollInterval { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -86,5 +93,6 @@ public sealed record CoordinatorOptions
         if (JobFinalizer.TryCron(BisectionInterval) is null)
             throw new ArgumentOutOfRangeException(nameof(BisectionInterval), BisectionInterval, "the bisection interval must be whole seconds dividing a minute, minutes dividing an hour, or hours dividing a day");
         if (DefenderPollInterval <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(DefenderPollInterval), "the defender must poll at a positive interval");
+        if (JournalRetention < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(JournalRetention), "a retention cannot be negative");
     }
 }
