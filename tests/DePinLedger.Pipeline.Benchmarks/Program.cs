@@ -7,8 +7,6 @@ using DePinLedger.Inference.Engine;
 using DePinLedger.Inference.Import;
 using DePinLedger.Inference.Model;
 using DePinLedger.Pipeline;
-using DePinLedger.Worker.Contracts;
-using Grpc.Net.Client;
 
 // Usage: dotnet DePinLedger.Pipeline.Benchmarks.dll MODEL STAGES [TOKENS [grpc]]
 //        DePinLedger.Pipeline.Benchmarks depin ARGS…   (runs the `depin` CLI in this process: how the workers are started,
