@@ -111,10 +111,12 @@ public sealed class DataPathServer(WorkerNode node, ForwardHandler forward, ILog
             int idleMs = (int)Math.Min(int.MaxValue, node.Options.SessionIdleTimeout.TotalMilliseconds);
             while (!_stopping.IsCancellationRequested)
             {
-                // Between frames the connection may idle as long as a session may; inside one it may not.
+                // Between frames the connection may idle as long as a session may; once a frame's first byte is in,
+                // the rest of it (header included) must follow within the frame timeout.
                 socket.ReceiveTimeout = idleMs;
-                if (!Receive(socket, header)) return;
+                if (!Receive(socket, header.AsSpan(0, 1))) return;
                 socket.ReceiveTimeout = (int)FrameTimeout.TotalMilliseconds;
+                if (!Receive(socket, header.AsSpan(1))) return;
                 int length = DataPathFrames.BodyLength(header, MaxFrameBytes);
                 if (length < 0)
                 {
