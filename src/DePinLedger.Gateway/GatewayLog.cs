@@ -22,4 +22,7 @@ internal static partial class GatewayLog
 
     [LoggerMessage(EventId = 8006, Level = LogLevel.Information, Message = "journal: deleted {Count} settled jobs submitted over {Days} days ago")]
     public static partial void JournalPruned(ILogger logger, int count, double days);
+
+    [LoggerMessage(EventId = 8007, Level = LogLevel.Warning, Message = "node {Node}: measuring its round trip failed")]
+    public static partial void LatencyProbeFailed(ILogger logger, string node, Exception exception);
 }

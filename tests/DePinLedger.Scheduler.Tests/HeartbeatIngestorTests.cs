@@ -26,6 +26,18 @@ public sealed class HeartbeatIngestorTests : IAsyncLifetime
     private Task<HeartbeatResult> Send(byte[] body, string? signature = null, int? rtt = 12_000) =>
         _ingestor.IngestAsync(body, signature ?? _worker.Sign(body), rtt, CancellationToken.None);
 
+    [Theory]
+    [InlineData(0.2, 5)]
+    [InlineData(5.0, 5)]
+    [InlineData(5.1, 10)]
+    [InlineData(12.0, 15)]
+    [InlineData(0.0, 5)]
+    public void MeasuredRtts_ArePlannedInFiveMillisecondSteps_RoundedUp(double measured, double planned)
+    {
+        Assert.Equal(planned, new CatalogPolicy().PlannedRttMs(measured));
+        Assert.Equal(measured, new CatalogPolicy { RttResolutionMs = 0 }.PlannedRttMs(measured));
+    }
+
     [Fact]
     public async Task SignedHeartbeat_IsStoredWithEveryField_AndMakesTheNodeAvailable()
     {
@@ -42,7 +54,10 @@ public sealed class HeartbeatIngestorTests : IAsyncLifetime
         var catalog = new NodeCatalog(_db.Factory, new CatalogPolicy());
         NodeState node = Assert.Single(await catalog.LoadAsync(WorkerKey.ModelId, Swarm.Now, CancellationToken.None));
         Assert.True(new SchedulingPolicy().IsEligible(node, Swarm.Now));
-        Assert.Equal((8, 15, (1L << 30) - 1_048_576, 12.0), (node.FirstLayer, node.LastLayer, node.KvFreeBytes, node.RttMs));
+        // The measured 12 ms is planned as 15 ms: RTTs count in 5 ms steps, rounded up.
+        Assert.Equal((8, 15, (1L << 30) - 1_048_576, 15.0), (node.FirstLayer, node.LastLayer, node.KvFreeBytes, node.RttMs));
+        var exact = new NodeCatalog(_db.Factory, new CatalogPolicy { RttResolutionMs = 0 });
+        Assert.Equal(12.0, Assert.Single(await exact.LoadAsync(WorkerKey.ModelId, Swarm.Now, CancellationToken.None)).RttMs);
 
         // Two minutes later without a new heartbeat the node is unavailable.
         NodeState later = Assert.Single(await catalog.LoadAsync(WorkerKey.ModelId, Swarm.Now + TimeSpan.FromMinutes(2), CancellationToken.None));

@@ -50,6 +50,11 @@ public sealed class NodeLatencyProbe(IDbContextFactory<DePinDbContext> database,
             {
                 await MeasureAsync(node);
             }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // Fire and forget: a failure (the database gone at shutdown, say) is logged, never unobserved.
+                GatewayLog.LatencyProbeFailed(logger, node, e);
+            }
             finally
             {
                 _slots.Release();

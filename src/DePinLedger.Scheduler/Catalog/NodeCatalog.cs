@@ -19,6 +19,16 @@ public sealed record CatalogPolicy
 
     /// <summary>RTT when no heartbeat carried a measured one [default: 50 ms].</summary>
     public double DefaultRttMs { get; init; } = 50;
+
+    /// <summary>
+    /// Measured RTTs are planned in steps of this many ms, rounded up [default: 5 ms; 0 = as measured]: a few probes'
+    /// jitter (tenths of a ms on a LAN) must not move routes, while differences a route would feel still do.
+    /// </summary>
+    public double RttResolutionMs { get; init; } = 5;
+
+    /// <summary>The RTT the planner uses for a measured one.</summary>
+    public double PlannedRttMs(double measuredMs) =>
+        RttResolutionMs > 0 ? Math.Max(1, Math.Ceiling(measuredMs / RttResolutionMs)) * RttResolutionMs : measuredMs;
 }
 
 /// <summary>
@@ -63,7 +73,7 @@ public sealed class NodeCatalog(IDbContextFactory<DePinDbContext> database, Cata
                 LastLayer = beat?.LastLayer ?? -1,
                 KvFreeBytes = beat is null ? 0 : beat.KvBudgetBytes - beat.KvUsedBytes,
                 PositionsPerSecond = beat?.PositionsPerSecond ?? 0,
-                RttMs = beat?.LatencyMicros is { } micros ? micros / 1000.0 : policy.DefaultRttMs,
+                RttMs = beat?.LatencyMicros is { } micros ? policy.PlannedRttMs(micros / 1000.0) : policy.DefaultRttMs,
             });
         }
         return states;
