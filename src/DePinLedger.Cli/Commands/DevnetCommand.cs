@@ -100,8 +100,8 @@ internal static class DevnetCommand
                     view = null;
                 }
                 IReadOnlyList<DevnetNode> nodes = await devnet.NodeStandingsAsync(cancellation);
-                (int listed, int staked, int reporting) = await devnet.CoordinatorNodesAsync(cancellation);
-                Report($"the coordinator's node list (GET /v1/nodes): {listed} nodes indexed from the chain ({staked} staked), {reporting} reporting signed heartbeats");
+                (int listed, int staked, int reporting, int measured) = await devnet.CoordinatorNodesAsync(cancellation);
+                Report($"the coordinator's node list (GET /v1/nodes): {listed} nodes indexed from the chain ({staked} staked), {reporting} reporting signed heartbeats, {measured} with a measured round trip");
                 Summary(context, results, nodes);
                 LoadReport? loadReport = parsed.GetValue(load) is > 0 and int clients ? await devnet.RunLoadAsync(clients, cancellation) : null;
                 if (parsed.GetValue(exitWhenDone)) Settlement(context, await devnet.WaitSettledAsync(cancellation), nodes);

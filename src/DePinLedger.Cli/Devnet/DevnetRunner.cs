@@ -195,16 +195,19 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
         }, cancellation);
         CoordinatorAddress = CoordinatorHost.Address(_coordinator);
         Say($"coordinator listening on {CoordinatorAddress} (API description at {CoordinatorAddress}scalar)");
-        // The scheduler routes from the catalog: wait until the indexer has the six nodes and each has sent a heartbeat.
+        // The scheduler routes from the catalog: wait until the indexer has the six nodes and each has sent a heartbeat
+        // carrying the round trip the coordinator measured (a node's first heartbeat has none yet, and a node planned at
+        // the default RTT beside measured ones would be routed around).
         var waited = Stopwatch.StartNew();
-        (int staked, int reporting) = (0, 0);
-        while ((staked, reporting) != (6, 6))
+        (int staked, int reporting, int measured) = (0, 0, 0);
+        while ((staked, reporting, measured) != (6, 6, 6))
         {
-            if (waited.Elapsed > TimeSpan.FromSeconds(90)) throw new IOException($"the coordinator sees {staked} staked nodes, {reporting} reporting heartbeats, after {waited.Elapsed.TotalSeconds:F0} s");
+            if (waited.Elapsed > TimeSpan.FromSeconds(90))
+                throw new IOException($"the coordinator sees {staked} staked nodes, {reporting} reporting heartbeats, {measured} with a measured round trip, after {waited.Elapsed.TotalSeconds:F0} s");
             await Task.Delay(500, cancellation);
-            (_, staked, reporting) = await CoordinatorNodesAsync(cancellation);
+            (_, staked, reporting, measured) = await CoordinatorNodesAsync(cancellation);
         }
-        Say("the coordinator indexed the six nodes from the chain and has their signed heartbeats: the scheduler routes every job");
+        Say("the coordinator indexed the six nodes from the chain and has their signed heartbeats and round trips: the scheduler routes every job");
     }
 
     /// <summary>The client (account 10) pays for and streams the jobs, one after another; every second one, from the first, is verified.</summary>
@@ -408,13 +411,14 @@ internal sealed class DevnetRunner(DevnetSettings settings, Action<string> repor
     }
 
     /// <summary>How many nodes the coordinator's node list shows, how many with their stake indexed, and how many sent a heartbeat.</summary>
-    public async Task<(int Listed, int Staked, int Reporting)> CoordinatorNodesAsync(CancellationToken cancellation)
+    public async Task<(int Listed, int Staked, int Reporting, int Measured)> CoordinatorNodesAsync(CancellationToken cancellation)
     {
         JsonElement[] nodes = await NodeListAsync(cancellation);
         // Staked once its stake is indexed too (registration and stake are two transactions; the indexer may be between them).
         int staked = nodes.Count(n => n.GetProperty("activeStake").GetDecimal() > 0);
         int reporting = nodes.Count(n => n.GetProperty("lastHeartbeatAt").ValueKind == JsonValueKind.String);
-        return (nodes.Length, staked, reporting);
+        int measured = nodes.Count(n => n.GetProperty("rttMs").ValueKind == JsonValueKind.Number);
+        return (nodes.Length, staked, reporting, measured);
     }
 
     /// <summary>The coordinator's GET /v1/nodes.</summary>
