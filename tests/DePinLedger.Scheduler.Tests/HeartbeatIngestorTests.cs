@@ -24,7 +24,7 @@ public sealed class HeartbeatIngestorTests : IAsyncLifetime
     public async Task DisposeAsync() => await _db.DisposeAsync();
 
     private Task<HeartbeatResult> Send(byte[] body, string? signature = null, int? rtt = 12_000) =>
-        _ingestor.IngestAsync(body, signature ?? _worker.Sign(body), rtt, CancellationToken.None);
+        _ingestor.IngestAsync(body, signature ?? _worker.Sign(body), _ => rtt, CancellationToken.None);
 
     [Theory]
     [InlineData(0.2, 5)]
@@ -78,17 +78,17 @@ public sealed class HeartbeatIngestorTests : IAsyncLifetime
         foreach ((WorkerKey w, int first, int last, int rtt) in new[] { (_worker, 0, 39, 20_000), (fast, 40, 79, 30_000), (slashed, 40, 79, 1_000) })
         {
             byte[] body = WorkerKey.Body(w.Fields(Swarm.Now - TimeSpan.FromSeconds(5), first, last));
-            Assert.True((await _ingestor.IngestAsync(body, w.Sign(body), rtt, CancellationToken.None)).Accepted);
+            Assert.True((await _ingestor.IngestAsync(body, w.Sign(body), _ => rtt, CancellationToken.None)).Accepted);
         }
         byte[] old = WorkerKey.Body(silent.Fields(Swarm.Now - TimeSpan.FromSeconds(60), 40, 79));
-        Assert.True((await _ingestor.IngestAsync(old, silent.Sign(old), 500, CancellationToken.None)).Accepted);
+        Assert.True((await _ingestor.IngestAsync(old, silent.Sign(old), _ => 500, CancellationToken.None)).Accepted);
 
         // Two minutes on, only the silent node has not reported again.
         _clock.Now = Swarm.Now + TimeSpan.FromMinutes(2);
         foreach ((WorkerKey w, int first, int last, int rtt) in new[] { (_worker, 0, 39, 20_000), (fast, 40, 79, 30_000), (slashed, 40, 79, 1_000) })
         {
             byte[] body = WorkerKey.Body(w.Fields(_clock.Now, first, last));
-            Assert.True((await _ingestor.IngestAsync(body, w.Sign(body), rtt, CancellationToken.None)).Accepted);
+            Assert.True((await _ingestor.IngestAsync(body, w.Sign(body), _ => rtt, CancellationToken.None)).Accepted);
         }
         IReadOnlyList<NodeState> nodes = await new NodeCatalog(_db.Factory, new CatalogPolicy()).LoadAsync(WorkerKey.ModelId, _clock.Now, CancellationToken.None);
         Route? route = new Router(Swarm.Model, new SchedulingPolicy()).Route(nodes, Swarm.Job, _clock.Now);

@@ -31,7 +31,7 @@ public sealed class ServiceRegistrationTests
         }
 
         byte[] body = WorkerKey.Body(worker.Fields(Swarm.Now));
-        HeartbeatResult accepted = await services.GetRequiredService<HeartbeatIngestor>().IngestAsync(body, worker.Sign(body), 15_000, CancellationToken.None);
+        HeartbeatResult accepted = await services.GetRequiredService<HeartbeatIngestor>().IngestAsync(body, worker.Sign(body), _ => 15_000, CancellationToken.None);
         int scored = await services.GetRequiredService<ReputationJob>().RunAsync(CancellationToken.None);
         NodeSummary listed = Assert.Single(await services.GetRequiredService<NodeQueryService>().ListAsync(NodeQuery.Parse(WorkerKey.ModelId, null, null, null), CancellationToken.None));
 

@@ -51,13 +51,11 @@ public static class NodeEndpoints
             return JobEndpoints.Problem(e.StatusCode, "Bad request", e.Message);
         }
         if (body.Length > MaxHeartbeatBytes) return TooLarge();
-        byte[] bytes = body.ToArray();
-        // The round trip this coordinator last measured to the node goes into the row; the body is checked by the ingestor.
-        string? node = TryReadNode(bytes);
-        HeartbeatResult result = await ingestor.IngestAsync(bytes, http.Headers[SignatureHeader].FirstOrDefault(), node is null ? null : latency.LatestMicros(node), cancellation);
+        // The round trip this coordinator last measured to the node goes into the row; then it is measured again.
+        HeartbeatResult result = await ingestor.IngestAsync(body.ToArray(), http.Headers[SignatureHeader].FirstOrDefault(), latency.LatestMicros, cancellation);
         if (result.Accepted)
         {
-            latency.Refresh(node!);
+            latency.Refresh(result.Report!.Node);
             return TypedResults.Accepted((string?)null);
         }
         (int status, string title) = result.Rejection switch
@@ -70,18 +68,6 @@ public static class NodeEndpoints
             _ => (StatusCodes.Status400BadRequest, "Malformed heartbeat"),
         };
         return JobEndpoints.Problem(status, title, result.Message);
-    }
-
-    private static string? TryReadNode(byte[] body)
-    {
-        try
-        {
-            return HeartbeatReport.Parse(body).Node;
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
     }
 
     private static async Task<IResult> ListAsync(string? model, string? minStake, string? sort, string? limit, NodeQueryService nodes, CancellationToken cancellation)

@@ -58,9 +58,12 @@ public sealed record HeartbeatPolicy
 /// </summary>
 public sealed class HeartbeatIngestor(IDbContextFactory<DePinDbContext> database, TimeProvider clock, HeartbeatPolicy policy)
 {
-    public async Task<HeartbeatResult> IngestAsync(ReadOnlyMemory<byte> body, string? signatureHeader, int? measuredRttMicros, CancellationToken cancellationToken)
+    /// <summary>
+    /// Checks and stores one heartbeat. <paramref name="measuredRttMicros"/> gives the round trip the gateway measured to
+    /// the body's node (asked once the node is known and its signature checked), or null for none.
+    /// </summary>
+    public async Task<HeartbeatResult> IngestAsync(ReadOnlyMemory<byte> body, string? signatureHeader, Func<string, int?>? measuredRttMicros, CancellationToken cancellationToken)
     {
-        if (measuredRttMicros is < 0) throw new ArgumentOutOfRangeException(nameof(measuredRttMicros), "a round-trip time cannot be negative");
         HeartbeatReport report;
         try
         {
@@ -88,11 +91,13 @@ public sealed class HeartbeatIngestor(IDbContextFactory<DePinDbContext> database
         if (latest is { } last && report.Time <= last)
             return HeartbeatResult.Reject(HeartbeatRejection.Replay, $"node {report.Node} already reported time {last:O}; this body says {report.Time:O}");
 
+        int? rtt = measuredRttMicros?.Invoke(report.Node);
+        if (rtt is < 0) throw new ArgumentOutOfRangeException(nameof(measuredRttMicros), "a round-trip time cannot be negative");
         db.Heartbeats.Add(new Heartbeat
         {
             Node = report.Node,
             At = now,
-            LatencyMicros = measuredRttMicros,
+            LatencyMicros = rtt,
             ReportedAt = report.Time,
             ModelId = report.ModelId,
             FirstLayer = report.FirstLayer,
